@@ -1,0 +1,240 @@
+"""Activities of the process itself: definitions, the inbox, decision records, payout and
+notices. Each writes through the database and is idempotent by its natural key, so a
+retried or replayed activity never writes twice."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from collections.abc import Callable
+from typing import Any
+
+from sqlalchemy import func
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, select
+from temporalio import activity
+from temporalio.exceptions import ApplicationError
+
+from bpmn.registry import lane_role, may_act_for
+from store.models import Application, DecisionRecord, Disbursement, Notification, Task, User
+from store.models import ProcessDefinition
+from workflows.types import (
+    AssignTaskInput,
+    AssignTaskResult,
+    CloseTaskInput,
+    DecisionRecordInput,
+    DecisionRecordResult,
+    FinishApplicationInput,
+    LoadDefinitionInput,
+    LoadDefinitionResult,
+    ServiceTaskInput,
+    ServiceTaskResult,
+)
+
+SessionFactory = Callable[[], Session]
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def _parse_due(value: str | None) -> dt.datetime | None:
+    if not value:
+        return None
+    if value.startswith("P"):
+        return _now() + _iso_duration(value)
+    try:
+        return dt.datetime.fromisoformat(value)
+    except ValueError:
+        return None
+
+
+def _iso_duration(value: str) -> dt.timedelta:
+    import re
+
+    m = re.fullmatch(r"P(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+)S)?)?", value)
+    if not m:
+        return dt.timedelta(0)
+    d, h, mi, s = (int(x or 0) for x in m.groups())
+    return dt.timedelta(days=d, hours=h, minutes=mi, seconds=s)
+
+
+class ProcessActivities:
+    def __init__(self, sessions: SessionFactory) -> None:
+        self._sessions = sessions
+
+    # -- definitions ---------------------------------------------------------------------
+
+    @activity.defn(name="load_definition")
+    def load_definition(self, inp: LoadDefinitionInput) -> LoadDefinitionResult:
+        with self._sessions() as s:
+            row = s.exec(
+                select(ProcessDefinition).where(ProcessDefinition.sha256 == inp.sha256)
+            ).first()
+            if row is None:
+                raise ApplicationError(f"no deployed definition with sha256 {inp.sha256}",
+                                       type="UnknownDefinition", non_retryable=True)
+            return LoadDefinitionResult(row.sha256, row.executable_xml, json.loads(row.dmn_xml))
+
+    # -- inbox ---------------------------------------------------------------------------
+
+    @activity.defn(name="assign_task")
+    def assign_task(self, inp: AssignTaskInput) -> AssignTaskResult:
+        role = lane_role(inp.lane)
+        with self._sessions() as s:
+            existing = s.get(Task, inp.task_id)
+            if existing is not None:  # a retry after the row was written
+                return AssignTaskResult(inp.task_id, existing.assignee, existing.role or "",
+                                        existing.assignment_reason)
+            assignee, reason = self._choose(s, role, inp)
+            s.add(Task(
+                id=inp.task_id, application_id=inp.application_id, workflow_id=inp.workflow_id,
+                element_id=inp.element_id, occurrence=inp.occurrence, name=inp.name, role=role,
+                assignee=assignee, amount=inp.amount, loan_type=inp.loan_type,
+                excluded_users=",".join(inp.excluded_users), assignment_reason=reason,
+                due_at=_parse_due(inp.due_at),
+            ))
+            app = s.get(Application, inp.application_id)
+            if app is not None:
+                app.status, app.updated_at = "in_review", _now()
+                s.add(app)
+            try:
+                s.commit()
+            except IntegrityError:
+                s.rollback()
+                row = s.get(Task, inp.task_id)
+                assert row is not None
+                return AssignTaskResult(inp.task_id, row.assignee, row.role or "",
+                                        row.assignment_reason)
+        activity.logger.info("task %s assigned to %s", inp.task_id, assignee or "queue")
+        return AssignTaskResult(inp.task_id, assignee, role or "", reason)
+
+    def _choose(self, s: Session, role: str | None, inp: AssignTaskInput) -> tuple[str | None, str]:
+        """Least loaded eligible approver (open tasks / capacity), ties by name."""
+        users = [u for u in s.exec(select(User).where(User.active)).all()
+                 if may_act_for(u.role_list, role)]
+        eligible = [u for u in users
+                    if u.username not in inp.excluded_users and u.authority_limit >= inp.amount]
+        if not eligible:
+            return None, f"nobody eligible for role {role}: left in the {role} queue"
+        loads = dict(
+            s.exec(  # type: ignore[call-overload]
+                select(Task.assignee, func.count())
+                .where(Task.status.in_(["open", "claimed"]))  # type: ignore[attr-defined]
+                .group_by(Task.assignee)
+            ).all()
+        )
+        ranked = sorted(eligible, key=lambda u: (loads.get(u.username, 0) / max(u.capacity, 1),
+                                                  u.username))
+        chosen = ranked[0]
+        summary = ", ".join(f"{u.username}={loads.get(u.username, 0)}/{u.capacity:g}"
+                            for u in ranked)
+        return chosen.username, f"lowest load among eligible ({summary})"
+
+    @activity.defn(name="close_task")
+    def close_task(self, inp: CloseTaskInput) -> None:
+        with self._sessions() as s:
+            row = s.get(Task, inp.task_id)
+            if row is None or row.status in ("done", "cancelled"):
+                return
+            row.status = "cancelled" if inp.decision == "cancelled" else "done"
+            row.decision, row.reason, row.decided_by = inp.decision, inp.reason, inp.actor
+            row.closed_at = _now()
+            s.add(row)
+            s.commit()
+
+    # -- decisions -----------------------------------------------------------------------
+
+    @activity.defn(name="record_decision")
+    def record_decision(self, inp: DecisionRecordInput) -> DecisionRecordResult:
+        with self._sessions() as s:
+            found = s.exec(select(DecisionRecord).where(
+                DecisionRecord.workflow_id == inp.workflow_id,
+                DecisionRecord.element_id == inp.element_id,
+                DecisionRecord.occurrence == inp.occurrence,
+                DecisionRecord.kind == inp.kind,
+            )).first()
+            if found is not None:
+                return DecisionRecordResult(str(found.id), False)
+            rec = DecisionRecord(
+                application_id=inp.application_id, workflow_id=inp.workflow_id,
+                element_id=inp.element_id, occurrence=inp.occurrence, kind=inp.kind,
+                actor=inp.actor, outcome=inp.outcome, reasons=json.dumps(inp.reasons),
+                inputs_hash=inp.inputs_hash, process_id=inp.definition.process_id,
+                process_version=inp.definition.version, sha256=inp.definition.sha256,
+                model_version=inp.model_version, rules_version=inp.rules_version,
+                decided_at=inp.decided_at,
+            )
+            s.add(rec)
+            try:
+                s.commit()
+            except IntegrityError:
+                s.rollback()
+                return DecisionRecordResult("", False)
+            return DecisionRecordResult(str(rec.id), True)
+
+    @activity.defn(name="finish_application")
+    def finish_application(self, inp: FinishApplicationInput) -> None:
+        with self._sessions() as s:
+            app = s.get(Application, inp.application_id)
+            if app is None:
+                return
+            app.status, app.outcome = inp.status, inp.outcome
+            app.reasons, app.updated_at = json.dumps(inp.reasons), _now()
+            s.add(app)
+            for t in s.exec(select(Task).where(Task.application_id == inp.application_id,
+                                               Task.status.in_(["open", "claimed"]))):  # type: ignore[attr-defined]
+                t.status, t.closed_at = "cancelled", _now()
+                s.add(t)
+            s.commit()
+
+    # -- payout and notices --------------------------------------------------------------
+
+    @activity.defn(name="disburse_loan")
+    def disburse_loan(self, inp: ServiceTaskInput) -> ServiceTaskResult:
+        app = _application(inp)
+        amount = float(app.get("amount") or 0)
+        if not inp.data.get("approvals") and inp.data.get("route") != "auto_approve":
+            raise ApplicationError("disbursement without an approval", type="NotApproved",
+                                   non_retryable=True)
+        reference = "DSB-" + hashlib.sha256(inp.application_id.encode()).hexdigest()[:12].upper()
+        with self._sessions() as s:
+            found = s.exec(select(Disbursement).where(
+                Disbursement.application_id == inp.application_id)).first()
+            if found is None:
+                s.add(Disbursement(application_id=inp.application_id, amount=amount,
+                                   reference=reference))
+                try:
+                    s.commit()
+                except IntegrityError:  # a concurrent retry won: same payout, not two
+                    s.rollback()
+        return ServiceTaskResult({"disbursement": {"reference": reference, "amount": amount}})
+
+    @activity.defn(name="notify_applicant")
+    def notify_applicant(self, inp: ServiceTaskInput) -> ServiceTaskResult:
+        decision = str(inp.data.get("final_decision") or inp.data.get("decision")
+                       or inp.data.get("route") or "decided")
+        with self._sessions() as s:
+            app = s.get(Application, inp.application_id)
+            recipient = app.applicant_user if app else ""
+            kind = f"outcome:{decision}"
+            exists = s.exec(select(Notification).where(
+                Notification.application_id == inp.application_id,
+                Notification.kind == kind)).first()
+            if exists is None:
+                s.add(Notification(application_id=inp.application_id, recipient=recipient,
+                                   kind=kind, message=f"Your application: {decision}"))
+                try:
+                    s.commit()
+                except IntegrityError:
+                    s.rollback()
+        return ServiceTaskResult({"notified": True})
+
+
+def _application(inp: ServiceTaskInput) -> dict[str, Any]:
+    app = inp.data.get("application")
+    if not isinstance(app, dict):
+        raise ApplicationError("process data has no application", type="BadInput",
+                               non_retryable=True)
+    return app

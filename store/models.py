@@ -1,0 +1,143 @@
+"""Tables: projections for reading (Temporal is the source of truth for where a process
+stands), decision records, deployed definitions and accounts."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+
+from sqlalchemy import UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+class User(SQLModel, table=True):
+    __tablename__ = "users"
+
+    id: int | None = Field(default=None, primary_key=True)
+    username: str = Field(index=True, unique=True, max_length=64)
+    full_name: str = ""
+    password_hash: str
+    roles: str = ""  # comma separated
+    skills: str = ""  # comma separated (loan types, languages, industries)
+    authority_limit: float = 0
+    capacity: float = 10
+    active: bool = True
+    created_at: dt.datetime = Field(default_factory=_now)
+
+    @property
+    def role_list(self) -> list[str]:
+        return [r for r in self.roles.split(",") if r]
+
+
+class ProcessDefinition(SQLModel, table=True):
+    __tablename__ = "process_definitions"
+    __table_args__ = (UniqueConstraint("process_id", "version"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    process_id: str = Field(index=True, max_length=200)
+    version: int
+    sha256: str = Field(index=True, max_length=64)
+    loan_type: str | None = Field(default=None, index=True, max_length=32)
+    name: str = ""
+    bpmn_xml: str  # as drawn, with layout (for the modeler)
+    executable_xml: str  # layout stripped: what the engine runs and the hash covers
+    dmn_xml: str = "[]"  # JSON list of DMN documents
+    created_by: str = ""
+    created_at: dt.datetime = Field(default_factory=_now)
+
+
+class Application(SQLModel, table=True):
+    __tablename__ = "applications"
+
+    id: str = Field(default_factory=lambda: str(uuid.uuid4()), primary_key=True)
+    applicant_user: str = Field(index=True, max_length=64)
+    submitted_by: str = Field(max_length=64)
+    loan_type: str = Field(max_length=32)
+    amount: float
+    term_months: int
+    payload: str  # the application JSON
+    status: str = Field(default="submitted", index=True, max_length=32)
+    outcome: str | None = None
+    reasons: str = "[]"
+    workflow_id: str = Field(index=True, max_length=120)
+    process_id: str
+    process_version: int
+    sha256: str
+    created_at: dt.datetime = Field(default_factory=_now, index=True)
+    updated_at: dt.datetime = Field(default_factory=_now)
+
+
+class Task(SQLModel, table=True):
+    """The inbox: one row per user-task occurrence, written by activities."""
+
+    __tablename__ = "tasks"
+
+    id: str = Field(primary_key=True, max_length=200)  # <workflow id>/<element>/<n>
+    application_id: str = Field(index=True, max_length=64)
+    workflow_id: str = Field(max_length=120)
+    element_id: str = Field(max_length=120)
+    occurrence: int = 1
+    name: str = ""
+    role: str | None = Field(default=None, index=True, max_length=64)
+    assignee: str | None = Field(default=None, index=True, max_length=64)
+    claimed_by: str | None = Field(default=None, max_length=64)
+    status: str = Field(default="open", index=True, max_length=16)
+    amount: float = 0
+    loan_type: str = ""
+    excluded_users: str = ""  # comma separated: four eyes
+    assignment_reason: str = ""
+    decision: str | None = None
+    reason: str | None = None
+    decided_by: str | None = None
+    due_at: dt.datetime | None = Field(default=None, index=True)
+    created_at: dt.datetime = Field(default_factory=_now)
+    closed_at: dt.datetime | None = None
+
+
+class DecisionRecord(SQLModel, table=True):
+    __tablename__ = "decision_records"
+    __table_args__ = (UniqueConstraint("workflow_id", "element_id", "occurrence", "kind"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    application_id: str = Field(index=True, max_length=64)
+    workflow_id: str = Field(max_length=120)
+    element_id: str = Field(max_length=120)
+    occurrence: int
+    kind: str = Field(max_length=16)  # automated, human, process
+    actor: str
+    outcome: str
+    reasons: str = "[]"
+    inputs_hash: str
+    process_id: str
+    process_version: int
+    sha256: str
+    model_version: str | None = None
+    rules_version: str | None = None
+    decided_at: str
+    created_at: dt.datetime = Field(default_factory=_now)
+
+
+class Disbursement(SQLModel, table=True):
+    __tablename__ = "disbursements"
+
+    id: int | None = Field(default=None, primary_key=True)
+    application_id: str = Field(unique=True, max_length=64)  # idempotency key
+    amount: float
+    reference: str
+    created_at: dt.datetime = Field(default_factory=_now)
+
+
+class Notification(SQLModel, table=True):
+    __tablename__ = "notifications"
+    __table_args__ = (UniqueConstraint("application_id", "kind"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    application_id: str = Field(index=True, max_length=64)
+    recipient: str = Field(max_length=64)
+    kind: str = Field(max_length=32)
+    message: str
+    created_at: dt.datetime = Field(default_factory=_now)

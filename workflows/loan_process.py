@@ -1,0 +1,349 @@
+"""LoanProcessWorkflow: a BPMN diagram, pinned by sha256, driving one application.
+
+The diagram is stepped by bpmn.engine inside the workflow; service tasks become
+activities, user tasks become inbox rows and wait for a `complete_task` Update, timers
+become Temporal timers. Workflows never touch the database: every projection and decision
+record is written by an activity."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import uuid
+from datetime import datetime, timedelta
+from typing import Any
+
+from temporalio import workflow
+from temporalio.common import RetryPolicy
+from temporalio.exceptions import ActivityError, ApplicationError
+
+with workflow.unsafe.imports_passed_through():
+    from bpmn import engine
+    from bpmn.registry import ServiceSpec, lane_role, lookup, may_act_for
+    from workflows.types import (
+        AssignTaskInput,
+        AssignTaskResult,
+        CloseTaskInput,
+        CompleteTaskInput,
+        CompleteTaskResult,
+        DecisionRecordInput,
+        DecisionRecordResult,
+        FinishApplicationInput,
+        LoadDefinitionInput,
+        LoadDefinitionResult,
+        LoanProcessInput,
+        LoanProcessResult,
+        OpenTask,
+        ProcessStatus,
+        ServiceTaskInput,
+        ServiceTaskResult,
+        StepRecord,
+    )
+
+DECISIONS = ("approve", "decline", "refer")
+_SHORT = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(seconds=20))
+
+
+class _WorkflowClock:
+    def now(self) -> datetime:
+        return workflow.now()
+
+    def uuid4(self) -> uuid.UUID:
+        return workflow.uuid4()
+
+
+def inputs_hash(value: Any) -> str:
+    return hashlib.sha256(json.dumps(value, sort_keys=True, default=str).encode()).hexdigest()
+
+
+@workflow.defn(name="LoanProcessWorkflow")
+class LoanProcessWorkflow:
+    def __init__(self) -> None:
+        self._input: LoanProcessInput | None = None
+        self._instance: engine.ProcessInstance | None = None
+        self._status = "starting"
+        self._open: dict[str, OpenTask] = {}
+        self._decided_by: list[str] = []
+        self._decisions: list[CompleteTaskInput] = []
+        self._applied: set[str] = set()
+        self._wake = False
+        self._generic_services = False
+
+    # -- run -----------------------------------------------------------------------------
+
+    @workflow.run
+    async def run(self, inp: LoanProcessInput) -> LoanProcessResult:
+        self._input = inp
+        self._generic_services = bool(inp.data.get("_generic_services"))
+        ref = inp.definition
+        loaded = await workflow.execute_activity(
+            "load_definition", LoadDefinitionInput(ref.sha256),
+            result_type=LoadDefinitionResult,
+            start_to_close_timeout=timedelta(seconds=30), retry_policy=_SHORT,
+        )
+        try:
+            process = engine.compiled(
+                ref.sha256, lambda: (loaded.bpmn_xml, loaded.dmn_xml), ref.process_id,
+                allow_scripts=bool(inp.data.get("_allow_scripts")),
+            )
+            data = {k: v for k, v in inp.data.items() if not k.startswith("_")}
+            data.setdefault("service_errors", [])
+            self._instance = engine.ProcessInstance(process, data, _WorkflowClock())
+            self._instance.advance()
+            await self._drive(self._instance)
+        except engine.EngineError as err:
+            await self._finish("failed", "error", [f"{err.element_id}: {err.reason}"])
+            raise ApplicationError(
+                f"diagram error at {err.element_id}: {err.reason}",
+                type="DiagramError", non_retryable=True,
+            ) from None
+        except engine.DefinitionError as err:
+            raise ApplicationError(str(err), type="DefinitionError", non_retryable=True) from None
+        return await self._conclude(self._instance)
+
+    async def _drive(self, inst: engine.ProcessInstance) -> None:
+        while not inst.is_completed():
+            calls = inst.ready_service_calls()
+            if calls:
+                self._status = "running"
+                outputs = await asyncio.gather(*(self._call_service(c) for c in calls))
+                for call, output in zip(calls, outputs, strict=True):
+                    inst.complete(call.element_id, call.occurrence, output)
+                continue
+            await self._apply_decisions(inst)
+            await self._sync_user_tasks(inst)
+            if inst.is_completed() or inst.ready_service_calls():
+                continue
+            deadline = inst.next_timer()
+            if not self._open and deadline is None:
+                raise engine.EngineError(
+                    ",".join(inst.current_elements()) or "process",
+                    "the process cannot go on: nothing to do and nothing to wait for",
+                )
+            self._status = "waiting_for_approval" if self._open else "waiting"
+            timeout = None
+            if deadline is not None:
+                timeout = max((deadline - workflow.now()).total_seconds(), 0.0) + 0.001
+            self._wake = False
+            try:
+                await workflow.wait_condition(lambda: self._wake, timeout=timeout)
+            except TimeoutError:
+                pass
+            inst.advance()
+
+    # -- service tasks -------------------------------------------------------------------
+
+    async def _call_service(self, call: engine.ServiceCall) -> dict[str, Any]:
+        inst, inp = self._instance, self._input
+        assert inst is not None and inp is not None
+        spec = lookup(call.operation, allow_generic=self._generic_services)
+        if spec is None:
+            raise engine.EngineError(call.element_id, f"no registered service '{call.operation}'")
+        data = inst.task_data(call.element_id, call.occurrence)
+        try:
+            result = await workflow.execute_activity(
+                spec.activity,
+                ServiceTaskInput(inp.application_id, workflow.info().workflow_id,
+                                 call.element_id, data, dict(call.extensions)),
+                result_type=ServiceTaskResult,
+                start_to_close_timeout=spec.start_to_close,
+                schedule_to_close_timeout=spec.schedule_to_close,
+                retry_policy=_retry(spec),
+                activity_id=f"{call.element_id}-{call.occurrence}",
+            )
+        except ActivityError as err:
+            if call.extensions.get("onError") != "continue":
+                raise engine.EngineError(call.element_id, _cause(err)) from None
+            errors = list(data.get("service_errors") or [])
+            errors.append({"element": call.element_id, "service": call.operation,
+                           "type": _cause_type(err), "message": _cause(err)})
+            return {"service_errors": errors}
+        if spec.records_decision:
+            await self._record_automated(call, spec, data, result.output)
+        return result.output
+
+    async def _record_automated(
+        self, call: engine.ServiceCall, spec: ServiceSpec, data: dict[str, Any],
+        output: dict[str, Any],
+    ) -> None:
+        inp = self._input
+        assert inp is not None
+        value = next(iter(output.values()), {}) if output else {}
+        value = value if isinstance(value, dict) else {"value": value}
+        outcome = str(value.get("outcome") or value.get("grade") or "done")
+        reasons = [str(r.get("text", r)) if isinstance(r, dict) else str(r)
+                   for r in (value.get("reasons") or value.get("findings") or [])][:10]
+        await self._record(DecisionRecordInput(
+            inp.application_id, workflow.info().workflow_id, call.element_id, call.occurrence,
+            "automated", spec.activity, outcome, reasons, inputs_hash(data), inp.definition,
+            model_version=value.get("model_version"), decided_at=workflow.now().isoformat(),
+        ))
+
+    async def _record(self, rec: DecisionRecordInput) -> None:
+        await workflow.execute_activity(
+            "record_decision", rec, result_type=DecisionRecordResult,
+            start_to_close_timeout=timedelta(seconds=20), retry_policy=_SHORT,
+        )
+
+    # -- user tasks ----------------------------------------------------------------------
+
+    async def _sync_user_tasks(self, inst: engine.ProcessInstance) -> None:
+        inp = self._input
+        assert inp is not None
+        wf_id = workflow.info().workflow_id
+        ready = {f"{wf_id}/{u.element_id}/{u.occurrence}": u for u in inst.ready_user_tasks()}
+        for task_id in [t for t in self._open if t not in ready]:
+            # Gone without a decision: an interrupting timer or another branch ended it.
+            self._open.pop(task_id)
+            await workflow.execute_activity(
+                "close_task", CloseTaskInput(task_id, inp.application_id, None, "cancelled",
+                                             "ended by the process (timer or escalation)"),
+                start_to_close_timeout=timedelta(seconds=20), retry_policy=_SHORT,
+            )
+        new = [(tid, u) for tid, u in ready.items() if tid not in self._open]
+        for task_id, u in new:
+            self._open[task_id] = OpenTask(task_id, u.element_id, u.name, u.lane, u.occurrence)
+        for task_id, u in new:
+            app = inp.data.get("application") or {}
+            due = u.extensions.get("due")
+            await workflow.execute_activity(
+                "assign_task",
+                AssignTaskInput(
+                    task_id, inp.application_id, wf_id, u.element_id, u.occurrence, u.name,
+                    u.lane, float(app.get("amount") or 0), str(app.get("loan_type") or ""),
+                    self._excluded(), due,
+                ),
+                result_type=AssignTaskResult,
+                start_to_close_timeout=timedelta(seconds=20), retry_policy=_SHORT,
+            )
+
+    def _excluded(self) -> list[str]:
+        inp = self._input
+        assert inp is not None
+        return sorted({inp.applicant_user, inp.submitted_by, *self._decided_by})
+
+    @workflow.update(name="complete_task")
+    async def complete_task(self, decision: CompleteTaskInput) -> CompleteTaskResult:
+        self._validate_decision(decision)  # again: two updates may pass validation together
+        self._open.pop(decision.task_id)
+        self._decided_by.append(decision.actor)
+        self._decisions.append(decision)
+        self._wake = True
+        await workflow.wait_condition(lambda: decision.task_id in self._applied)
+        return CompleteTaskResult(decision.task_id, True, self._status)
+
+    @complete_task.validator
+    def _validate_decision(self, decision: CompleteTaskInput) -> None:
+        task = self._open.get(decision.task_id)
+        if task is None:
+            raise ApplicationError("task is not open (already decided, stale or unknown)",
+                                   type="StaleTask")
+        if decision.actor in self._excluded():
+            raise ApplicationError(
+                "four eyes: the applicant, the submitter and earlier deciders cannot decide",
+                type="FourEyes")
+        if not may_act_for(decision.actor_roles, lane_role(task.lane)):
+            raise ApplicationError(f"role '{lane_role(task.lane)}' is needed for this task",
+                                   type="Unauthorised")
+        if decision.decision not in DECISIONS:
+            raise ApplicationError(f"decision must be one of {', '.join(DECISIONS)}",
+                                   type="InvalidDecision")
+        if decision.decision == "decline" and not decision.reason.strip():
+            raise ApplicationError("a decline needs a reason", type="InvalidDecision")
+
+    async def _apply_decisions(self, inst: engine.ProcessInstance) -> None:
+        inp = self._input
+        assert inp is not None
+        while self._decisions:
+            d = self._decisions.pop(0)
+            _, element_id, occ = d.task_id.rsplit("/", 2)
+            data = inst.task_data(element_id, int(occ))
+            await self._record(DecisionRecordInput(
+                inp.application_id, workflow.info().workflow_id, element_id, int(occ), "human",
+                d.actor, d.decision, [d.reason, *d.reason_codes] if d.reason else d.reason_codes,
+                inputs_hash(data), inp.definition, decided_at=workflow.now().isoformat(),
+            ))
+            await workflow.execute_activity(
+                "close_task", CloseTaskInput(d.task_id, inp.application_id, d.actor, d.decision,
+                                             d.reason),
+                start_to_close_timeout=timedelta(seconds=20), retry_policy=_SHORT,
+            )
+            approvals = list(data.get("approvals") or [])
+            if d.decision == "approve":
+                approvals.append(d.actor)
+            inst.complete(element_id, int(occ), {
+                "decision": d.decision, "decision_reason": d.reason,
+                "decision_reason_codes": d.reason_codes, "decided_by": d.actor,
+                "approvals": approvals,
+            })
+            self._applied.add(d.task_id)
+
+    # -- finishing -----------------------------------------------------------------------
+
+    async def _conclude(self, inst: engine.ProcessInstance) -> LoanProcessResult:
+        inp = self._input
+        assert inp is not None
+        final = inst.final_data()
+        ends = inst.end_events()
+        status, outcome = "completed", "completed"
+        for element_id, name, ext, is_error in ends:
+            if is_error:
+                status, outcome = "failed", ext.get("outcome") or name
+            elif ext.get("outcome"):
+                status = outcome = ext["outcome"]
+        reasons = [str(r) for r in (final.get("outcome_reasons") or [])]
+        if not reasons and final.get("decision_reason"):
+            reasons = [str(final["decision_reason"])]
+        await self._record(DecisionRecordInput(
+            inp.application_id, workflow.info().workflow_id, ends[-1][0] if ends else "end", 1,
+            "process", "LoanProcessWorkflow", outcome, reasons, inputs_hash(final),
+            inp.definition, decided_at=workflow.now().isoformat(),
+        ))
+        await self._finish(status, outcome, reasons)
+        return LoanProcessResult(inp.application_id, status, outcome, reasons, self._steps())
+
+    async def _finish(self, status: str, outcome: str, reasons: list[str]) -> None:
+        inp = self._input
+        assert inp is not None
+        self._status = status
+        await workflow.execute_activity(
+            "finish_application", FinishApplicationInput(inp.application_id, status, outcome,
+                                                         reasons),
+            start_to_close_timeout=timedelta(seconds=20), retry_policy=_SHORT,
+        )
+
+    def _steps(self) -> list[StepRecord]:
+        inst = self._instance
+        if inst is None:
+            return []
+        return [StepRecord(s.element_id, s.name, s.kind, s.outcome, s.at.isoformat())
+                for s in inst.steps]
+
+    @workflow.query(name="status")
+    def status(self) -> ProcessStatus:
+        inp = self._input
+        assert inp is not None
+        inst = self._instance
+        return ProcessStatus(
+            inp.application_id, self._status,
+            inst.current_elements() if inst else [], list(self._open.values()),
+            self._steps(), inp.definition,
+        )
+
+
+def _retry(spec: ServiceSpec) -> RetryPolicy:
+    return RetryPolicy(
+        initial_interval=spec.initial_interval, maximum_interval=spec.maximum_interval,
+        maximum_attempts=spec.max_attempts, non_retryable_error_types=list(spec.non_retryable),
+    )
+
+
+def _cause(err: ActivityError) -> str:
+    cause = err.cause
+    return str(cause.message if isinstance(cause, ApplicationError) else cause or err)
+
+
+def _cause_type(err: ActivityError) -> str:
+    cause = err.cause
+    return (cause.type or "ApplicationError") if isinstance(cause, ApplicationError) else "Error"

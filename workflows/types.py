@@ -1,0 +1,194 @@
+"""Dataclasses that cross the Temporal boundary: one in, one out, for every workflow,
+activity, update and query. Nothing heavy is imported here: the workflow sandbox, the API
+and the activities all load this module."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+TASK_QUEUE = "loanflow"
+
+# A JSON-shaped value as it travels in task data.
+JSON = Any
+
+
+@dataclass(frozen=True)
+class DefinitionRef:
+    """A deployed diagram, pinned: a running instance never moves by itself."""
+
+    process_id: str
+    version: int
+    sha256: str
+
+
+@dataclass
+class LoanProcessInput:
+    application_id: str
+    definition: DefinitionRef
+    # The application as validated by the API (see api/applications/schemas.py), plus
+    # who submitted it; it becomes the process data the diagram's expressions read.
+    data: dict[str, JSON]
+    applicant_user: str
+    submitted_by: str
+
+
+@dataclass
+class StepRecord:
+    element_id: str
+    name: str
+    kind: str  # serviceTask, userTask, businessRuleTask, gateway, event
+    outcome: str
+    at: str  # ISO time, from workflow.now()
+
+
+@dataclass
+class LoanProcessResult:
+    application_id: str
+    status: str  # approved, declined, failed, completed, cancelled
+    outcome: str
+    reasons: list[str]
+    steps: list[StepRecord]
+
+
+@dataclass
+class ProcessStatus:
+    application_id: str
+    status: str  # running, waiting_for_approval, approved, declined, failed, completed
+    current_steps: list[str]
+    open_tasks: list[OpenTask]
+    steps: list[StepRecord]
+    definition: DefinitionRef
+
+
+@dataclass
+class OpenTask:
+    task_id: str  # "<workflow id>/<element id>/<occurrence>": stable across replay
+    element_id: str
+    name: str
+    lane: str | None
+    occurrence: int
+
+
+# --- service tasks -------------------------------------------------------------------
+
+
+@dataclass
+class ServiceTaskInput:
+    """What every BPMN-driven activity receives: the opaque ids and the process data the
+    diagram has gathered so far (application, earlier results)."""
+
+    application_id: str
+    workflow_id: str
+    element_id: str
+    data: dict[str, JSON]
+    # loanflow:* attributes of the service task in the diagram (e.g. message="approved").
+    params: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class ServiceTaskResult:
+    """What the activity adds to the process data (merged at the top level)."""
+
+    output: dict[str, JSON]
+
+
+# --- definitions ---------------------------------------------------------------------
+
+
+@dataclass
+class LoadDefinitionInput:
+    sha256: str
+
+
+@dataclass
+class LoadDefinitionResult:
+    sha256: str
+    bpmn_xml: str
+    dmn_xml: list[str] = field(default_factory=list)
+
+
+# --- human tasks ---------------------------------------------------------------------
+
+
+@dataclass
+class AssignTaskInput:
+    task_id: str
+    application_id: str
+    workflow_id: str
+    element_id: str
+    occurrence: int
+    name: str
+    lane: str | None
+    amount: float
+    loan_type: str
+    excluded_users: list[str]
+    due_at: str | None
+
+
+@dataclass
+class AssignTaskResult:
+    task_id: str
+    assignee: str | None
+    queue: str
+    reason: str
+
+
+@dataclass
+class CompleteTaskInput:
+    task_id: str
+    actor: str
+    actor_roles: list[str]
+    decision: str  # approve, decline, refer
+    reason: str
+    reason_codes: list[str] = field(default_factory=list)
+
+
+@dataclass
+class CompleteTaskResult:
+    task_id: str
+    accepted: bool
+    status: str
+
+
+@dataclass
+class CloseTaskInput:
+    task_id: str
+    application_id: str
+    actor: str | None
+    decision: str
+    reason: str
+
+
+# --- decisions -----------------------------------------------------------------------
+
+
+@dataclass
+class DecisionRecordInput:
+    application_id: str
+    workflow_id: str
+    element_id: str
+    occurrence: int
+    kind: str  # automated, human, rule
+    actor: str  # user name, activity name or rule table
+    outcome: str
+    reasons: list[str]
+    inputs_hash: str
+    definition: DefinitionRef
+    model_version: str | None = None
+    rules_version: str | None = None
+    decided_at: str = ""
+
+
+@dataclass
+class DecisionRecordResult:
+    record_id: str
+    created: bool
+
+
+@dataclass
+class FinishApplicationInput:
+    application_id: str
+    status: str
+    outcome: str
+    reasons: list[str]
