@@ -213,8 +213,7 @@ class ProcessActivities:
 
     @activity.defn(name="notify_applicant")
     def notify_applicant(self, inp: ServiceTaskInput) -> ServiceTaskResult:
-        decision = str(inp.data.get("final_decision") or inp.data.get("decision")
-                       or inp.data.get("route") or "decided")
+        decision = inp.params.get("message") or str(inp.data.get("decision") or "decided")
         with self._sessions() as s:
             app = s.get(Application, inp.application_id)
             recipient = app.applicant_user if app else ""

@@ -251,6 +251,8 @@ class CompletedStep:
     kind: str
     at: datetime
     outcome: str = ""
+    occurrence: int = 1
+    inputs: dict[str, Any] | None = None
 
 
 _KIND_BY_CLASS = {
@@ -321,6 +323,8 @@ class ProcessInstance:
                     kind=_KIND_BY_CLASS[type(spec).__name__],
                     at=datetime.fromtimestamp(task.last_state_change, UTC),
                     outcome=_outcome(task),
+                    occurrence=sum(1 for s in self.steps if s.element_id == spec.bpmn_id) + 1,
+                    inputs=_rule_inputs(task),
                 )
             )
 
@@ -456,6 +460,13 @@ class ProcessInstance:
                 if bpmn_id:
                     out.append(bpmn_id)
         return sorted(set(out))
+
+
+def _rule_inputs(task: Any) -> dict[str, Any] | None:
+    """What a decision table saw (its inputs are hashed into the decision record)."""
+    if type(task.task_spec).__name__ != "BusinessRuleTask" or task.parent is None:
+        return None
+    return dict(task.parent.data)
 
 
 def _outcome(task: Any) -> str:

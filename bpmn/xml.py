@@ -47,6 +47,11 @@ def parse_document(data: bytes | str, what: str = "diagram") -> etree._Element:
         raise XmlRefused(f"the {what} is empty")
     if len(raw) > MAX_BYTES:
         raise XmlRefused(f"the {what} is {len(raw)} bytes; the limit is {MAX_BYTES}")
+    if b"<!DOCTYPE" in raw or b"<!ENTITY" in raw:
+        raise XmlRefused(
+            f"the {what} declares a DTD (<!DOCTYPE>); entity declarations are refused "
+            "because they enable entity-expansion and external-entity attacks"
+        )
     if isinstance(data, str) and data.lstrip().startswith("<?xml"):
         # A str has already been decoded: drop a declared encoding lxml would reject.
         end = data.find("?>")

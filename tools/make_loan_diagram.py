@@ -15,7 +15,7 @@ LANES = [("lane_system", "System", 0, 440), ("lane_underwriter", "Underwriter", 
          ("lane_senior", "Senior approver", 640, 200)]
 
 
-def build(loan_type: str, auto_limit: int, two_level_over: int, checks: list[tuple[str, str]]) -> str:
+def build(loan_type: str, checks: list[tuple[str, str]], dmn_id: str) -> str:
     els: list[tuple[str, str, str, int, int, dict[str, str], str]] = []
     flows: list[tuple[str, str, str, str | None]] = []
     y_sys = 170
@@ -41,7 +41,7 @@ def build(loan_type: str, auto_limit: int, two_level_over: int, checks: list[tup
     node("serviceTask", "cross", "Cross-check sources", 740, y_sys, svc("cross_check", cont))
     node("serviceTask", "score", "Score credit risk", 890, y_sys, svc("score_application", cont))
     node("businessRuleTask", "route_rule", "Decide approval route", 1040, y_sys,
-         {"camunda:decisionRef": "approval_route"})
+         {"camunda:decisionRef": dmn_id})
     node("exclusiveGateway", "gw_route", "Route?", 1190, y_sys)
     node("userTask", "uw_review", "Underwriter review", 1290, 490,
          {"loanflow:skills": loan_type, "loanflow:effort": "1", "loanflow:due": "P2D"},
@@ -180,7 +180,7 @@ def render(loan_type, els, flows) -> str:  # type: ignore[no-untyped-def]
     return "\n".join(out)
 
 
-def dmn(auto_limit: int, two_level_over: int) -> str:
+def dmn(dmn_id: str, auto_limit: int, two_level_over: int) -> str:
     rules = [
         ("true", "-", "-", "manual", "a check could not be done or did not pass"),
         ("false", '? in ("A", "B")', f"<= {auto_limit}", "auto_approve", "low risk, small"),
@@ -204,9 +204,9 @@ def dmn(auto_limit: int, two_level_over: int) -> str:
     return "\n".join([
         '<?xml version="1.0" encoding="UTF-8"?>',
         '<definitions xmlns="https://www.omg.org/spec/DMN/20191111/MODEL/" '
-        'id="approval_route_defs" name="Approval route" namespace="https://loanflow.dev/dmn">',
-        '  <decision id="approval_route" name="Approval route">',
-        '    <decisionTable id="approval_route_table" hitPolicy="UNIQUE">',
+        f'id="{dmn_id}_defs" name="Approval route" namespace="https://loanflow.dev/dmn">',
+        f'  <decision id="{dmn_id}" name="Approval route">',
+        f'    <decisionTable id="{dmn_id}_table" hitPolicy="UNIQUE">',
         '      <input id="in_needs_person" label="Needs a person">'
         '<inputExpression id="ie1" typeRef="boolean"><text>len(service_errors) &gt; 0 or '
         'verification.get("outcome", "unavailable") != "passed"</text></inputExpression></input>',
@@ -226,5 +226,12 @@ def dmn(auto_limit: int, two_level_over: int) -> str:
 if __name__ == "__main__":
     checks = [("verify_identity", "Verify identity"), ("check_employment", "Check employment"),
               ("screen_sanctions", "Screen sanctions")]
-    (OUT / "loan_personal.bpmn").write_text(build("personal", 20_000, 200_000, checks))
-    (OUT / "approval_route.dmn").write_text(dmn(20_000, 200_000))
+    # Amounts in CNY. Micro loans take the short path: no employment check, and most are
+    # small enough to be decided automatically; business loans get reviewed more.
+    for loan_type, dmn_id, auto, two, chk in (
+        ("personal", "approval_route", 20_000, 200_000, checks),
+        ("micro", "approval_route_micro", 10_000, 50_000, [checks[0], checks[2]]),
+        ("business", "approval_route_business", 0, 300_000, checks),
+    ):
+        (OUT / f"loan_{loan_type}.bpmn").write_text(build(loan_type, chk, dmn_id))
+        (OUT / f"{dmn_id}.dmn").write_text(dmn(dmn_id, auto, two))

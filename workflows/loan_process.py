@@ -69,6 +69,7 @@ class LoanProcessWorkflow:
         self._applied: set[str] = set()
         self._wake = False
         self._generic_services = False
+        self._recorded_steps = 0
 
     # -- run -----------------------------------------------------------------------------
 
@@ -104,6 +105,7 @@ class LoanProcessWorkflow:
 
     async def _drive(self, inst: engine.ProcessInstance) -> None:
         while not inst.is_completed():
+            await self._record_rule_decisions(inst)
             calls = inst.ready_service_calls()
             if calls:
                 self._status = "running"
@@ -131,6 +133,23 @@ class LoanProcessWorkflow:
             except TimeoutError:
                 pass
             inst.advance()
+        await self._record_rule_decisions(inst)
+
+    async def _record_rule_decisions(self, inst: engine.ProcessInstance) -> None:
+        """Decision tables decide too: each evaluation becomes a decision record."""
+        inp = self._input
+        assert inp is not None
+        new, self._recorded_steps = inst.steps[self._recorded_steps:], len(inst.steps)
+        for step in new:
+            if step.kind != "businessRuleTask":
+                continue
+            await self._record(DecisionRecordInput(
+                inp.application_id, workflow.info().workflow_id, step.element_id,
+                step.occurrence, "rule", step.element_id, step.outcome, [],
+                inputs_hash(step.inputs), inp.definition,
+                rules_version=f"{step.element_id}@{inp.definition.sha256[:12]}",
+                decided_at=step.at.isoformat(),
+            ))
 
     # -- service tasks -------------------------------------------------------------------
 
@@ -292,9 +311,7 @@ class LoanProcessWorkflow:
                 status, outcome = "failed", ext.get("outcome") or name
             elif ext.get("outcome"):
                 status = outcome = ext["outcome"]
-        reasons = [str(r) for r in (final.get("outcome_reasons") or [])]
-        if not reasons and final.get("decision_reason"):
-            reasons = [str(final["decision_reason"])]
+        reasons = _reasons(final, status)
         await self._record(DecisionRecordInput(
             inp.application_id, workflow.info().workflow_id, ends[-1][0] if ends else "end", 1,
             "process", "LoanProcessWorkflow", outcome, reasons, inputs_hash(final),
@@ -330,6 +347,18 @@ class LoanProcessWorkflow:
             inst.current_elements() if inst else [], list(self._open.values()),
             self._steps(), inp.definition,
         )
+
+
+def _reasons(final: dict[str, Any], status: str) -> list[str]:
+    """Why: the deciding person's reason, else (for an automatic decline) the model's."""
+    if final.get("decision_reason"):
+        return [str(final["decision_reason"]), *map(str, final.get("decision_reason_codes") or [])]
+    if status != "declined":
+        return []
+    score = final.get("score") or {}
+    texts = [str(r.get("text", r)) if isinstance(r, dict) else str(r)
+             for r in score.get("reasons") or []]
+    return texts or ["declined by the approval rules"]
 
 
 def _retry(spec: ServiceSpec) -> RetryPolicy:

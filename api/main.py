@@ -1,0 +1,61 @@
+"""The API (and the pages served with it)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from sqlmodel import Session
+from temporalio.client import Client
+
+from api import errors
+from api.applications.router import router as applications_router
+from api.auth.router import router as auth_router
+from api.auth.service import seed_demo_users
+from api.processes.router import router as processes_router
+from api.tasks.router import router as tasks_router
+from core.settings import Settings, get_settings
+from core.temporal import connect
+from store.db import init_db
+from store.definitions import deploy_shipped
+
+
+def prepare_database(settings: Settings) -> None:
+    """Tables, shipped diagrams and (dev mode) demo accounts: idempotent."""
+    eng = init_db(settings.db_url)
+    with Session(eng) as s:
+        deploy_shipped(s)
+        seed_demo_users(s, settings)
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        cfg = settings or get_settings()
+        prepare_database(cfg)
+
+        async def _connect() -> Client:
+            return await connect(cfg)
+
+        app.state.temporal_connect = _connect
+        try:
+            app.state.temporal = await _connect()
+        except Exception:  # connect lazily on first use; pages still work meanwhile
+            app.state.temporal = None
+        yield
+
+    app = FastAPI(title="loanflow", version="0.1.0", lifespan=lifespan)
+    if settings is not None:
+        app.dependency_overrides[get_settings] = lambda: settings
+    errors.install(app)
+    app.include_router(auth_router)
+    app.include_router(applications_router)
+    app.include_router(tasks_router)
+    app.include_router(processes_router)
+
+    @app.get("/api/health")
+    def health() -> dict[str, str]:
+        return {"status": "ok"}
+
+    return app

@@ -1,0 +1,73 @@
+"""The worker: the BPMN process workflow and every activity, on one task queue."""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from sqlmodel import Session
+from temporalio.client import Client
+from temporalio.worker import Worker
+from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
+
+from activities.process import ProcessActivities
+from core.settings import Settings
+from store.db import engine_for, init_db
+from workflows.loan_process import LoanProcessWorkflow
+from workflows.native import NativeLoanWorkflow
+
+# Spiff, lxml and our engine are imported once per worker, not once per workflow run:
+# re-importing them inside the sandbox for every workflow halves throughput.
+PASSTHROUGH = ("SpiffWorkflow", "lxml", "bpmn", "workflows.types")
+
+
+def workflow_runner() -> SandboxedWorkflowRunner:
+    return SandboxedWorkflowRunner(
+        restrictions=SandboxRestrictions.default.with_passthrough_modules(*PASSTHROUGH)
+    )
+
+
+def session_factory(url: str) -> Callable[[], Session]:
+    eng = engine_for(url)
+    return lambda: Session(eng)
+
+
+def default_activities(settings: Settings) -> list[Callable[..., Any]]:
+    init_db(settings.db_url)
+    process = ProcessActivities(session_factory(settings.db_url))
+    acts: list[Callable[..., Any]] = [
+        process.load_definition, process.assign_task, process.close_task,
+        process.record_decision, process.finish_application, process.disburse_loan,
+        process.notify_applicant,
+    ]
+    from runtime.outside import outside_activities
+
+    acts += outside_activities(settings)
+    return acts
+
+
+def build_worker(
+    client: Client, settings: Settings, activities: Sequence[Callable[..., Any]] | None = None,
+    max_concurrent_activities: int = 50,
+) -> Worker:
+    acts = list(activities) if activities is not None else default_activities(settings)
+    return Worker(
+        client,
+        task_queue=settings.task_queue,
+        workflows=[LoanProcessWorkflow, NativeLoanWorkflow],
+        activities=acts,
+        activity_executor=concurrent.futures.ThreadPoolExecutor(max_concurrent_activities),
+        max_concurrent_activities=max_concurrent_activities,
+        workflow_runner=workflow_runner(),
+    )
+
+
+async def run_worker(settings: Settings) -> None:
+    from core.temporal import connect
+
+    client = await connect(settings)
+    worker = build_worker(client, settings)
+    async with worker:
+        await asyncio.Event().wait()
