@@ -44,6 +44,8 @@ _SERVICES = [
     ServiceSpec("score_application", "score_application",
                 "Probability of default, score, grade and reasons from the credit model.",
                 records_decision=True, non_retryable=("ScoringUnavailable",)),
+    ServiceSpec("plan_deadlines", "plan_deadlines",
+                "Due times of review steps on the business calendar (working hours, weekends)."),
     ServiceSpec("disburse_loan", "disburse_loan",
                 "Pay out the approved amount (idempotent by application id)."),
     ServiceSpec("notify_applicant", "notify_applicant",

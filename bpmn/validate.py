@@ -38,6 +38,7 @@ SERVICE_OUTPUTS = {
     "cross_check": {"verification"},
     "score_application": {"score"},
     "disburse_loan": {"disbursement"},
+    "plan_deadlines": {"deadlines"},
     "notify_applicant": {"notified"},
 }
 USER_TASK_OUTPUTS = {"decision", "decision_reason", "decision_reason_codes", "decided_by",

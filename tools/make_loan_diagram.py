@@ -43,14 +43,16 @@ def build(loan_type: str, checks: list[tuple[str, str]], dmn_id: str) -> str:
     node("businessRuleTask", "route_rule", "Decide approval route", 1040, y_sys,
          {"camunda:decisionRef": dmn_id})
     node("exclusiveGateway", "gw_route", "Route?", 1190, y_sys)
+    node("serviceTask", "deadlines", "Set review deadlines", 1150, 330,
+         svc("plan_deadlines", {"loanflow:durations": "uw_review=P2D,senior_review=P3D"}))
     node("userTask", "uw_review", "Underwriter review", 1290, 490,
-         {"loanflow:skills": loan_type, "loanflow:effort": "1", "loanflow:due": "P2D"},
+         {"loanflow:skills": loan_type, "loanflow:effort": "1"},
          "lane_underwriter")
     node("boundaryEvent", "uw_timeout", "Review overdue", 1352, 542,
          {"attachedToRef": "uw_review"}, "lane_underwriter")
     node("exclusiveGateway", "gw_uw", "Underwriter decision?", 1460, 490, lane="lane_underwriter")
     node("userTask", "senior_review", "Senior approval", 1560, 690,
-         {"loanflow:skills": loan_type, "loanflow:effort": "2", "loanflow:due": "P3D"},
+         {"loanflow:skills": loan_type, "loanflow:effort": "2"},
          "lane_senior")
     node("exclusiveGateway", "gw_senior", "Senior decision?", 1730, 690, lane="lane_senior")
     node("serviceTask", "disburse", "Disburse loan", 1830, 60, svc("disburse_loan"))
@@ -73,7 +75,8 @@ def build(loan_type: str, checks: list[tuple[str, str]], dmn_id: str) -> str:
     flow("route_rule", "gw_route")
     flow("gw_route", "disburse", 'route == "auto_approve"', "auto approve")
     flow("gw_route", "notify_no", 'route == "auto_decline"', "auto decline")
-    flow("gw_route", "uw_review", 'route in ("manual", "two_level")', "review")
+    flow("gw_route", "deadlines", 'route in ("manual", "two_level")', "review")
+    flow("deadlines", "uw_review")
     flow("uw_review", "gw_uw")
     flow("uw_timeout", "senior_review")
     flow("gw_uw", "senior_review",
@@ -130,9 +133,9 @@ def render(loan_type, els, flows) -> str:  # type: ignore[no-untyped-def]
         body += [f"      <bpmn:outgoing>{f[0]}</bpmn:outgoing>" for f in outg]
         if kind == "boundaryEvent":
             body.append('      <bpmn:timerEventDefinition id="uw_timeout_def">'
-                        '<bpmn:timeDuration xsi:type="bpmn:tFormalExpression" '
-                        'xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">"P2D"'
-                        "</bpmn:timeDuration></bpmn:timerEventDefinition>")
+                        '<bpmn:timeDate xsi:type="bpmn:tFormalExpression" '
+                        'xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">'
+                        'deadlines["uw_review"]</bpmn:timeDate></bpmn:timerEventDefinition>')
         out.append(f'    <bpmn:{kind} id="{id_}" name={quoteattr(name)} {a}>'.replace(" >", ">"))
         out += body
         out.append(f"    </bpmn:{kind}>")

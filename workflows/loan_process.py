@@ -65,9 +65,8 @@ class LoanProcessWorkflow:
         self._status = "starting"
         self._open: dict[str, OpenTask] = {}
         self._decided_by: list[str] = []
-        self._decisions: list[CompleteTaskInput] = []
-        self._applied: set[str] = set()
-        self._wake = False
+        self._progress = 0  # bumped by every applied decision: wakes the main loop
+        self._failure: engine.EngineError | None = None
         self._generic_services = False
         self._recorded_steps = 0
 
@@ -101,7 +100,10 @@ class LoanProcessWorkflow:
             ) from None
         except engine.DefinitionError as err:
             raise ApplicationError(str(err), type="DefinitionError", non_retryable=True) from None
-        return await self._conclude(self._instance)
+        result = await self._conclude(self._instance)
+        # Let the decision that ended the process answer its caller before we close.
+        await workflow.wait_condition(workflow.all_handlers_finished)
+        return result
 
     async def _drive(self, inst: engine.ProcessInstance) -> None:
         while not inst.is_completed():
@@ -113,7 +115,7 @@ class LoanProcessWorkflow:
                 for call, output in zip(calls, outputs, strict=True):
                     inst.complete(call.element_id, call.occurrence, output)
                 continue
-            await self._apply_decisions(inst)
+            seen = self._progress
             await self._sync_user_tasks(inst)
             if inst.is_completed() or inst.ready_service_calls():
                 continue
@@ -127,11 +129,12 @@ class LoanProcessWorkflow:
             timeout = None
             if deadline is not None:
                 timeout = max((deadline - workflow.now()).total_seconds(), 0.0) + 0.001
-            self._wake = False
-            try:
-                await workflow.wait_condition(lambda: self._wake, timeout=timeout)
+            try:  # a decision applied while we were busy has bumped the counter already
+                await workflow.wait_condition(lambda: self._progress != seen, timeout=timeout)
             except TimeoutError:
                 pass
+            if self._failure is not None:
+                raise self._failure
             inst.advance()
         await self._record_rule_decisions(inst)
 
@@ -223,9 +226,11 @@ class LoanProcessWorkflow:
         new = [(tid, u) for tid, u in ready.items() if tid not in self._open]
         for task_id, u in new:
             self._open[task_id] = OpenTask(task_id, u.element_id, u.name, u.lane, u.occurrence)
+            self._status = "waiting_for_approval"
         for task_id, u in new:
             app = inp.data.get("application") or {}
-            due = u.extensions.get("due")
+            deadlines = inst.task_data(u.element_id, u.occurrence).get("deadlines") or {}
+            due = deadlines.get(u.element_id) or u.extensions.get("due")
             await workflow.execute_activity(
                 "assign_task",
                 AssignTaskInput(
@@ -247,9 +252,7 @@ class LoanProcessWorkflow:
         self._validate_decision(decision)  # again: two updates may pass validation together
         self._open.pop(decision.task_id)
         self._decided_by.append(decision.actor)
-        self._decisions.append(decision)
-        self._wake = True
-        await workflow.wait_condition(lambda: decision.task_id in self._applied)
+        await self._apply_decision(decision)
         return CompleteTaskResult(decision.task_id, True, self._status)
 
     @complete_task.validator
@@ -271,32 +274,35 @@ class LoanProcessWorkflow:
         if decision.decision == "decline" and not decision.reason.strip():
             raise ApplicationError("a decline needs a reason", type="InvalidDecision")
 
-    async def _apply_decisions(self, inst: engine.ProcessInstance) -> None:
-        inp = self._input
-        assert inp is not None
-        while self._decisions:
-            d = self._decisions.pop(0)
-            _, element_id, occ = d.task_id.rsplit("/", 2)
-            data = inst.task_data(element_id, int(occ))
-            await self._record(DecisionRecordInput(
-                inp.application_id, workflow.info().workflow_id, element_id, int(occ), "human",
-                d.actor, d.decision, [d.reason, *d.reason_codes] if d.reason else d.reason_codes,
-                inputs_hash(data), inp.definition, decided_at=workflow.now().isoformat(),
-            ))
-            await workflow.execute_activity(
-                "close_task", CloseTaskInput(d.task_id, inp.application_id, d.actor, d.decision,
-                                             d.reason),
-                start_to_close_timeout=timedelta(seconds=20), retry_policy=_SHORT,
-            )
-            approvals = list(data.get("approvals") or [])
-            if d.decision == "approve":
-                approvals.append(d.actor)
+    async def _apply_decision(self, d: CompleteTaskInput) -> None:
+        """Let the diagram go on at once (so a timer cannot take the task in between), then
+        record the decision and close the inbox row."""
+        inp, inst = self._input, self._instance
+        assert inp is not None and inst is not None
+        _, element_id, occ = d.task_id.rsplit("/", 2)
+        data = inst.task_data(element_id, int(occ))
+        approvals = list(data.get("approvals") or [])
+        if d.decision == "approve":
+            approvals.append(d.actor)
+        try:
             inst.complete(element_id, int(occ), {
                 "decision": d.decision, "decision_reason": d.reason,
                 "decision_reason_codes": d.reason_codes, "decided_by": d.actor,
                 "approvals": approvals,
             })
-            self._applied.add(d.task_id)
+        except engine.EngineError as err:  # the diagram fails after the decision: the run ends
+            self._failure = err
+        self._progress += 1
+        await self._record(DecisionRecordInput(
+            inp.application_id, workflow.info().workflow_id, element_id, int(occ), "human",
+            d.actor, d.decision, [d.reason, *d.reason_codes] if d.reason else d.reason_codes,
+            inputs_hash(data), inp.definition, decided_at=workflow.now().isoformat(),
+        ))
+        await workflow.execute_activity(
+            "close_task", CloseTaskInput(d.task_id, inp.application_id, d.actor, d.decision,
+                                         d.reason),
+            start_to_close_timeout=timedelta(seconds=20), retry_policy=_SHORT,
+        )
 
     # -- finishing -----------------------------------------------------------------------
 

@@ -4,6 +4,8 @@ answers from the application, so each path of the diagram can be driven by its i
 
 from __future__ import annotations
 
+import datetime as dt
+
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
@@ -61,5 +63,14 @@ def score_application(inp: ServiceTaskInput) -> ServiceTaskResult:
                                         "reasons": [{"code": "DTI", "text": "Debt is high"}]}})
 
 
-FAKE_OUTSIDE = [validate_application, verify_identity, check_employment, screen_sanctions,
+@activity.defn(name="plan_deadlines")
+def plan_deadlines(inp: ServiceTaskInput) -> ServiceTaskResult:
+    """Reviews are due in a day; for a 'medical' purpose in three seconds, so a test (or
+    a recorded history on the real dev server) can watch the escalation happen."""
+    seconds = 3 if _app(inp)["purpose"] == "medical" else 86_400
+    due = (dt.datetime.now(dt.UTC) + dt.timedelta(seconds=seconds)).isoformat()
+    return ServiceTaskResult({"deadlines": {"uw_review": due, "senior_review": due}})
+
+
+FAKE_OUTSIDE = [plan_deadlines, validate_application, verify_identity, check_employment, screen_sanctions,
                 pull_credit_report, cross_check, score_application]

@@ -1,0 +1,73 @@
+"""Recorded histories of every path of every shipped diagram replay against today's code;
+a deliberately changed workflow must not."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from temporalio import workflow
+from temporalio.client import WorkflowHistory
+from temporalio.worker import Replayer, UnsandboxedWorkflowRunner
+
+from core.codec import data_converter, parse_keys
+from runtime.worker import workflow_runner
+from store.definitions import DIAGRAMS, SHIPPED, executable
+from bpmn.engine import definition_sha256
+from tests.conftest import TEST_KEY
+from workflows.loan_process import LoanProcessWorkflow
+from workflows.types import LoanProcessInput
+
+HISTORIES = sorted((Path(__file__).resolve().parent.parent / "fixtures" / "histories")
+                   .glob("*.json"))
+CONVERTER = data_converter(*parse_keys(TEST_KEY))
+
+
+def load(path: Path) -> WorkflowHistory:
+    doc = json.loads(path.read_text())
+    return WorkflowHistory.from_json(doc["workflow_id"], doc["history"])
+
+
+def replayer(*workflows: type) -> Replayer:
+    return Replayer(workflows=list(workflows), data_converter=CONVERTER,
+                    workflow_runner=workflow_runner())
+
+
+@pytest.mark.parametrize("path", HISTORIES, ids=[p.stem for p in HISTORIES])
+async def test_recorded_history_replays(path: Path) -> None:
+    result = await replayer(LoanProcessWorkflow).replay_workflow(load(path))
+    assert result.replay_failure is None
+
+
+async def pinned_sha(path: Path) -> str:
+    start = load(path).events[0].workflow_execution_started_event_attributes
+    [inp] = await CONVERTER.decode(start.input.payloads, [LoanProcessInput])
+    assert isinstance(inp, LoanProcessInput)
+    return inp.definition.sha256
+
+
+async def test_every_shipped_diagram_version_has_recorded_histories() -> None:
+    recorded = {await pinned_sha(p) for p in HISTORIES}
+    for loan_type, (bpmn_file, dmn_files) in SHIPPED.items():
+        sha = definition_sha256(executable((DIAGRAMS / bpmn_file).read_bytes()),
+                                [(DIAGRAMS / d).read_text() for d in dmn_files])
+        assert sha in recorded, f"{bpmn_file} changed: run `python -m tools.record_histories`"
+
+
+@workflow.defn(name="LoanProcessWorkflow")
+class ChangedLoanProcessWorkflow(LoanProcessWorkflow):
+    """Someone 'just' added a pause before loading the diagram."""
+
+    @workflow.run
+    async def run(self, inp: LoanProcessInput):  # type: ignore[override]
+        await workflow.sleep(1)
+        return await super().run(inp)
+
+
+async def test_changed_workflow_fails_replay() -> None:
+    changed = Replayer(workflows=[ChangedLoanProcessWorkflow], data_converter=CONVERTER,
+                       workflow_runner=UnsandboxedWorkflowRunner())
+    result = await changed.replay_workflow(
+        load(HISTORIES[0]), raise_on_replay_failure=False)
+    assert isinstance(result.replay_failure, workflow.NondeterminismError)
