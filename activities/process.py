@@ -12,13 +12,20 @@ from typing import Any
 
 from sqlalchemy import func
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from bpmn.registry import lane_role, may_act_for
-from store.models import Application, DecisionRecord, Disbursement, Notification, Task, User
-from store.models import ProcessDefinition
+from store.models import (
+    Application,
+    DecisionRecord,
+    Disbursement,
+    Notification,
+    ProcessDefinition,
+    Task,
+    User,
+)
 from workflows.types import (
     AssignTaskInput,
     AssignTaskResult,
@@ -116,15 +123,15 @@ class ProcessActivities:
                  if may_act_for(u.role_list, role)]
         eligible = [u for u in users
                     if u.username not in inp.excluded_users and u.authority_limit >= inp.amount]
+        # People of the lane's own role first; a higher role only when none of them can.
+        exact = [u for u in eligible if role in u.role_list]
+        eligible = exact or eligible
         if not eligible:
             return None, f"nobody eligible for role {role}: left in the {role} queue"
-        loads = dict(
-            s.exec(  # type: ignore[call-overload]
-                select(Task.assignee, func.count())
-                .where(Task.status.in_(["open", "claimed"]))  # type: ignore[attr-defined]
-                .group_by(Task.assignee)
-            ).all()
-        )
+        counts = s.exec(select(Task.assignee, func.count())
+                        .where(col(Task.status).in_(["open", "claimed"]))
+                        .group_by(col(Task.assignee))).all()
+        loads: dict[str | None, int] = {a: int(n) for a, n in counts}
         ranked = sorted(eligible, key=lambda u: (loads.get(u.username, 0) / max(u.capacity, 1),
                                                   u.username))
         chosen = ranked[0]
@@ -184,7 +191,7 @@ class ProcessActivities:
             app.reasons, app.updated_at = json.dumps(inp.reasons), _now()
             s.add(app)
             for t in s.exec(select(Task).where(Task.application_id == inp.application_id,
-                                               Task.status.in_(["open", "claimed"]))):  # type: ignore[attr-defined]
+                                               col(Task.status).in_(["open", "claimed"]))):
                 t.status, t.closed_at = "cancelled", _now()
                 s.add(t)
             s.commit()

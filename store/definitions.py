@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from sqlalchemy import func
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from bpmn.engine import definition_sha256, executable_process_ids
 from bpmn.validate import Problem, validate
@@ -89,11 +89,13 @@ def deploy_shipped(s: Session) -> list[Deployed]:
     return out
 
 
-def latest_for_loan_type(s: Session, loan_type: str, version: int | None = None) -> ProcessDefinition:
+def latest_for_loan_type(
+    s: Session, loan_type: str, version: int | None = None
+) -> ProcessDefinition:
     stmt = select(ProcessDefinition).where(ProcessDefinition.loan_type == loan_type)
     if version is not None:
         stmt = stmt.where(ProcessDefinition.version == version)
-    row = s.exec(stmt.order_by(ProcessDefinition.version.desc())).first()  # type: ignore[attr-defined]
+    row = s.exec(stmt.order_by(col(ProcessDefinition.version).desc())).first()
     if row is None:
         raise DefinitionNotFound(f"no deployed process for loan type '{loan_type}'"
                                  + (f" version {version}" if version else ""))
@@ -110,4 +112,4 @@ def get_version(s: Session, process_id: str, version: int) -> ProcessDefinition:
 
 def list_definitions(s: Session) -> list[ProcessDefinition]:
     return list(s.exec(select(ProcessDefinition).order_by(
-        ProcessDefinition.process_id, ProcessDefinition.version)).all())  # type: ignore[arg-type]
+        col(ProcessDefinition.process_id), col(ProcessDefinition.version))).all())

@@ -77,3 +77,36 @@ async def start_application(
                              submitted_by or applicant),
             id=row.workflow_id, task_queue=settings.task_queue, result_type=LoanProcessResult,
         )
+
+
+class LiveServer:
+    """uvicorn serving an ASGI app on a free loopback port, in a thread (real HTTP)."""
+
+    def __init__(self, app: Any) -> None:
+        import threading
+
+        import uvicorn
+
+        from runtime.devserver import free_port
+
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        config = uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning",
+                                lifespan="on")
+        self.server = uvicorn.Server(config)
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+
+    def __enter__(self) -> LiveServer:
+        from runtime.devserver import wait_for_port
+
+        self.thread.start()
+        wait_for_port(self.port, timeout=30)
+        while not self.server.started:
+            import time
+
+            time.sleep(0.05)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=10)

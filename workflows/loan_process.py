@@ -77,7 +77,9 @@ class LoanProcessWorkflow:
         self._input = inp
         self._generic_services = bool(inp.data.get("_generic_services"))
         ref = inp.definition
-        loaded = await workflow.execute_activity(
+        # Local activities: a database read or write on the worker, recorded in the
+        # history as a marker, without a round trip through the server's task queues.
+        loaded = await workflow.execute_local_activity(
             "load_definition", LoadDefinitionInput(ref.sha256),
             result_type=LoadDefinitionResult,
             start_to_close_timeout=timedelta(seconds=30), retry_policy=_SHORT,
@@ -130,7 +132,8 @@ class LoanProcessWorkflow:
             if deadline is not None:
                 timeout = max((deadline - workflow.now()).total_seconds(), 0.0) + 0.001
             try:  # a decision applied while we were busy has bumped the counter already
-                await workflow.wait_condition(lambda: self._progress != seen, timeout=timeout)
+                await workflow.wait_condition(lambda s=seen: self._progress != s,  # type: ignore[misc]
+                                              timeout=timeout)
             except TimeoutError:
                 pass
             if self._failure is not None:
@@ -183,7 +186,8 @@ class LoanProcessWorkflow:
             return {"service_errors": errors}
         if spec.records_decision:
             await self._record_automated(call, spec, data, result.output)
-        return result.output
+        output: dict[str, Any] = result.output
+        return output
 
     async def _record_automated(
         self, call: engine.ServiceCall, spec: ServiceSpec, data: dict[str, Any],
@@ -191,8 +195,8 @@ class LoanProcessWorkflow:
     ) -> None:
         inp = self._input
         assert inp is not None
-        value = next(iter(output.values()), {}) if output else {}
-        value = value if isinstance(value, dict) else {"value": value}
+        first: Any = next(iter(output.values()), {}) if output else {}
+        value: dict[str, Any] = first if isinstance(first, dict) else {"value": first}
         outcome = str(value.get("outcome") or value.get("grade") or "done")
         reasons = [str(r.get("text", r)) if isinstance(r, dict) else str(r)
                    for r in (value.get("reasons") or value.get("findings") or [])][:10]
@@ -203,7 +207,7 @@ class LoanProcessWorkflow:
         ))
 
     async def _record(self, rec: DecisionRecordInput) -> None:
-        await workflow.execute_activity(
+        await workflow.execute_local_activity(
             "record_decision", rec, result_type=DecisionRecordResult,
             start_to_close_timeout=timedelta(seconds=20), retry_policy=_SHORT,
         )
@@ -312,7 +316,7 @@ class LoanProcessWorkflow:
         final = inst.final_data()
         ends = inst.end_events()
         status, outcome = "completed", "completed"
-        for element_id, name, ext, is_error in ends:
+        for _, name, ext, is_error in ends:
             if is_error:
                 status, outcome = "failed", ext.get("outcome") or name
             elif ext.get("outcome"):

@@ -42,7 +42,8 @@ class NativeLoanWorkflow:
                     result_type=ServiceTaskResult, start_to_close_timeout=timedelta(seconds=30),
                     retry_policy=_RETRY,
                 )
-                return res.output
+                output: dict[str, Any] = res.output
+                return output
             except ActivityError as err:
                 if not tolerate:
                     raise
@@ -61,7 +62,8 @@ class NativeLoanWorkflow:
         await self._record(inp, "score", "automated", str(data["score"].get("grade")))
         amount = float(data["application"]["amount"])
         grade = data["score"].get("grade", "none")
-        needs_person = bool(data["service_errors"]) or data["verification"].get("outcome") != "passed"
+        needs_person = bool(data["service_errors"]) or \
+            data["verification"].get("outcome") != "passed"
         if not needs_person and grade in _GRADE_OK and amount <= 20_000:
             data["route"] = "auto_approve"
         elif not needs_person and grade == "E":
@@ -84,7 +86,7 @@ class NativeLoanWorkflow:
         return LoanProcessResult(inp.application_id, outcome, outcome, [], [])
 
     async def _record(self, inp: LoanProcessInput, element: str, kind: str, outcome: str) -> None:
-        await workflow.execute_activity(
+        await workflow.execute_local_activity(
             "record_decision",
             DecisionRecordInput(inp.application_id, workflow.info().workflow_id, element, 1, kind,
                                 "NativeLoanWorkflow", outcome, [], "", inp.definition,

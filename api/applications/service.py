@@ -6,7 +6,7 @@ import json
 from typing import Any
 
 from pydantic import BaseModel
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 from temporalio.client import Client, WorkflowFailureError
 from temporalio.service import RPCError
 
@@ -143,13 +143,13 @@ def list_visible(s: Session, user: User, limit: int, offset: int) -> list[Applic
     stmt = select(Application)
     if not STAFF & set(user.role_list):
         stmt = stmt.where(Application.applicant_user == user.username)
-    rows = s.exec(stmt.order_by(Application.created_at.desc()).offset(offset).limit(limit))  # type: ignore[attr-defined]
+    rows = s.exec(stmt.order_by(col(Application.created_at).desc()).offset(offset).limit(limit))
     return [_public(a) for a in rows]
 
 
 def history(s: Session, app: Application) -> list[DecisionPublic]:
     rows = s.exec(select(DecisionRecord).where(DecisionRecord.application_id == app.id)
-                  .order_by(DecisionRecord.decided_at, DecisionRecord.id))  # type: ignore[arg-type]
+                  .order_by(col(DecisionRecord.decided_at), col(DecisionRecord.id)))
     return [DecisionPublic(
         element_id=r.element_id, occurrence=r.occurrence, kind=r.kind, actor=r.actor,
         outcome=r.outcome, reasons=json.loads(r.reasons), inputs_hash=r.inputs_hash,

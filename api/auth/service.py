@@ -70,7 +70,8 @@ def issue_token(user: User, settings: Settings) -> str:
     now = int(time.time())
     claims = {"iss": "loanflow", "sub": user.username, "roles": user.role_list, "iat": now,
               "exp": now + settings.jwt_ttl_minutes * 60}
-    return jwt.encode({"alg": "HS256"}, claims, jwt_key(settings)).decode()
+    token: bytes = jwt.encode({"alg": "HS256"}, claims, jwt_key(settings))
+    return token.decode()
 
 
 def decode_token(token: str, settings: Settings) -> dict[str, Any]:

@@ -8,7 +8,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, Field, model_validator
 from sqlalchemy import or_
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 from temporalio.client import Client, WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError
@@ -74,12 +74,13 @@ def _roles_covered(user: User) -> list[str]:
 def inbox(s: Session, user: User, include_closed: bool = False) -> list[TaskPublic]:
     if not APPROVER_ROLES & set(user.role_list):
         raise Forbidden("only approvers have an inbox")
-    mine = or_(Task.assignee == user.username, Task.claimed_by == user.username,
-               (Task.assignee == None) & Task.role.in_(_roles_covered(user)))  # type: ignore[union-attr,attr-defined]  # noqa: E711
+    assignee, claimed_by, role = col(Task.assignee), col(Task.claimed_by), col(Task.role)
+    mine = or_(assignee == user.username, claimed_by == user.username,
+               assignee.is_(None) & role.in_(_roles_covered(user)))
     stmt = select(Task).where(mine)
     if not include_closed:
-        stmt = stmt.where(Task.status.in_(["open", "claimed"]))  # type: ignore[attr-defined]
-    rows = s.exec(stmt.order_by(Task.due_at, Task.created_at))  # type: ignore[arg-type]
+        stmt = stmt.where(col(Task.status).in_(["open", "claimed"]))
+    rows = s.exec(stmt.order_by(col(Task.due_at), col(Task.created_at)))
     return [public(t) for t in rows]
 
 

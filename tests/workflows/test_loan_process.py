@@ -10,15 +10,15 @@ import pytest
 from sqlmodel import Session, select
 from temporalio.client import Client, WorkflowUpdateFailedError
 
+from activities.process import ProcessActivities
 from core.temporal import converter_for
 from runtime.worker import build_worker, session_factory
-from activities.process import ProcessActivities
 from store.db import engine_for
 from store.models import Application, DecisionRecord, Disbursement, Notification, Task
 from tests.conftest import make_settings
 from tests.support import prepare_db, sample_application, start_application
 from tests.workflows.fakes import FAKE_OUTSIDE
-from workflows.types import CompleteTaskInput, CompleteTaskResult, LoanProcessResult, ProcessStatus
+from workflows.types import CompleteTaskInput, CompleteTaskResult, ProcessStatus
 
 
 @pytest.fixture

@@ -11,10 +11,10 @@ from temporalio import workflow
 from temporalio.client import WorkflowHistory
 from temporalio.worker import Replayer, UnsandboxedWorkflowRunner
 
+from bpmn.engine import definition_sha256
 from core.codec import data_converter, parse_keys
 from runtime.worker import workflow_runner
 from store.definitions import DIAGRAMS, SHIPPED, executable
-from bpmn.engine import definition_sha256
 from tests.conftest import TEST_KEY
 from workflows.loan_process import LoanProcessWorkflow
 from workflows.types import LoanProcessInput
@@ -49,7 +49,7 @@ async def pinned_sha(path: Path) -> str:
 
 async def test_every_shipped_diagram_version_has_recorded_histories() -> None:
     recorded = {await pinned_sha(p) for p in HISTORIES}
-    for loan_type, (bpmn_file, dmn_files) in SHIPPED.items():
+    for bpmn_file, dmn_files in SHIPPED.values():
         sha = definition_sha256(executable((DIAGRAMS / bpmn_file).read_bytes()),
                                 [(DIAGRAMS / d).read_text() for d in dmn_files])
         assert sha in recorded, f"{bpmn_file} changed: run `python -m tools.record_histories`"

@@ -1,0 +1,177 @@
+"""`loanflow bench engine`: the same applications through the BPMN-driven workflow and
+through the same flow written by hand as a native Temporal workflow, side by side in one
+run against one dev server, with the same activities. Prints throughput, latency and
+worker CPU per application for each, and the ratios.
+
+The outside-facing activities here answer at once, computed from the application: the
+benchmark measures what the engine costs, not what the bureau's latency costs."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import statistics
+import tempfile
+import time
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sqlmodel import Session
+from temporalio import activity
+from temporalio.client import Client
+
+from activities.process import ProcessActivities
+from api.applications.service import process_data
+from core.codec import data_converter, parse_keys
+from core.settings import Settings
+from runtime.devserver import free_port, start_dev_server
+from runtime.worker import build_worker, session_factory
+from store.db import engine_for, init_db
+from store.definitions import deploy_shipped, latest_for_loan_type
+from store.models import Application
+from workflows.types import DefinitionRef, LoanProcessInput, ServiceTaskInput, ServiceTaskResult
+
+
+def _grade(inp: ServiceTaskInput) -> str:
+    app = inp.data["application"]
+    ratio = float(app["amount"]) / max(float(app["employment"]["monthly_income"]) * 12, 1)
+    return "A" if ratio < 0.2 else "B" if ratio < 0.5 else "C" if ratio < 1 else "E"
+
+
+def _instant(name: str, key: str, value: Any) -> Any:
+    @activity.defn(name=name)
+    def run(inp: ServiceTaskInput) -> ServiceTaskResult:
+        return ServiceTaskResult({key: value(inp) if callable(value) else value})
+
+    return run
+
+
+BENCH_ACTIVITIES = [
+    _instant("validate_application", "validation", {"outcome": "passed"}),
+    _instant("verify_identity", "identity", {"match": True}),
+    _instant("check_employment", "employment_check", {"income_confirmed": True}),
+    _instant("screen_sanctions", "sanctions", {"hits": []}),
+    _instant("pull_credit_report", "bureau", {"status": "hit", "score": 720}),
+    _instant("cross_check", "verification", {"outcome": "passed", "findings": []}),
+    _instant("score_application", "score",
+             lambda inp: {"grade": _grade(inp), "model_version": "bench", "reasons": []}),
+    _instant("plan_deadlines", "deadlines", {}),
+]
+
+
+@dataclass
+class Run:
+    kind: str
+    latencies: list[float]
+    wall: float
+    cpu: float
+
+    @property
+    def throughput(self) -> float:
+        return len(self.latencies) / self.wall
+
+    def pct(self, q: float) -> float:
+        xs = sorted(self.latencies)
+        return xs[min(len(xs) - 1, int(q * len(xs)))] * 1000
+
+
+def _applications(n: int) -> list[dict[str, Any]]:
+    base = json.loads((Path(__file__).parent / "sample_application.json").read_text())
+    out = []
+    for i in range(n):
+        app = json.loads(json.dumps(base))
+        app["amount"] = 5_000 + (i % 7) * 2_000 if i % 5 else 900_000  # mostly approve
+        out.append(app)
+    return out
+
+
+async def _batch(client: Client, settings: Settings, kind: str, apps: list[dict[str, Any]],
+                 concurrency: int) -> Run:
+    with Session(engine_for(settings.db_url)) as s:
+        d = latest_for_loan_type(s, "personal")
+        ref = DefinitionRef(d.process_id, d.version, d.sha256)
+    sem = asyncio.Semaphore(concurrency)
+    latencies: list[float] = []
+
+    async def one(app: dict[str, Any]) -> None:
+        async with sem:
+            app_id = str(uuid.uuid4())
+            with Session(engine_for(settings.db_url)) as s:
+                s.add(Application(id=app_id, applicant_user="bench", submitted_by="bench",
+                                  loan_type="personal", amount=app["amount"], term_months=24,
+                                  payload="{}", workflow_id=f"{kind}-{app_id}",
+                                  process_id=ref.process_id, process_version=ref.version,
+                                  sha256=ref.sha256))
+                s.commit()
+            t0 = time.perf_counter()
+            await client.execute_workflow(
+                kind, LoanProcessInput(app_id, ref, process_data(app), "bench", "bench"),
+                id=f"{kind}-{app_id}", task_queue=settings.task_queue)
+            latencies.append(time.perf_counter() - t0)
+
+    cpu0, t0 = time.process_time(), time.perf_counter()
+    await asyncio.gather(*(one(a) for a in apps))
+    return Run(kind, latencies, time.perf_counter() - t0, time.process_time() - cpu0)
+
+
+async def _bench(n: int, concurrency: int) -> None:
+    tmp = Path(tempfile.mkdtemp(prefix="loanflow-bench-"))
+    port = free_port()
+    server = start_dev_server(None, port)
+    settings = Settings(data_dir=tmp, database_url=f"sqlite:///{tmp / 'bench.db'}",
+                        temporal_address=f"127.0.0.1:{port}", task_queue="bench")
+    init_db(settings.db_url)
+    with Session(engine_for(settings.db_url)) as s:
+        deploy_shipped(s)
+    keys, active = parse_keys("bench:" + "a" * 43 + "=")
+    try:
+        client = await Client.connect(settings.temporal_address,
+                                      data_converter=data_converter(keys, active))
+        process = ProcessActivities(session_factory(settings.db_url))
+        acts = [process.load_definition, process.assign_task, process.close_task,
+                process.record_decision, process.finish_application, process.disburse_loan,
+                process.notify_applicant, *BENCH_ACTIVITIES]
+        async with build_worker(client, settings, acts, max_concurrent_activities=100):
+            await _batch(client, settings, "LoanProcessWorkflow", _applications(10), 10)
+            await _batch(client, settings, "NativeLoanWorkflow", _applications(10), 10)
+            runs: dict[str, list[Run]] = {"LoanProcessWorkflow": [], "NativeLoanWorkflow": []}
+            half = max(n // 2, 1)
+            for rnd in range(2):  # alternate, so drift on a shared machine hits both
+                for kind in runs:
+                    r = await _batch(client, settings, kind, _applications(half), concurrency)
+                    runs[kind].append(r)
+                    print(f"  round {rnd + 1} {kind:22s} {r.throughput:6.1f} apps/s", flush=True)
+        _report(runs)
+    finally:
+        server.terminate()
+        server.wait()
+
+
+def _merge(rs: list[Run]) -> Run:
+    return Run(rs[0].kind, [x for r in rs for x in r.latencies], sum(r.wall for r in rs),
+               sum(r.cpu for r in rs))
+
+
+def _report(runs: dict[str, list[Run]]) -> None:
+    bpmn, native = _merge(runs["LoanProcessWorkflow"]), _merge(runs["NativeLoanWorkflow"])
+    print(f"\n{'':24s}{'apps':>6s}{'apps/s':>9s}{'p50 ms':>9s}{'p99 ms':>9s}{'CPU ms/app':>12s}")
+    for r in (bpmn, native):
+        n = len(r.latencies)
+        print(f"{r.kind:24s}{n:6d}{r.throughput:9.1f}{r.pct(0.5):9.0f}{r.pct(0.99):9.0f}"
+              f"{r.cpu / n * 1000:12.1f}")
+    thr = bpmn.throughput / native.throughput
+    cpu = (bpmn.cpu / len(bpmn.latencies)) / (native.cpu / len(native.latencies))
+    print(f"\nBPMN / native throughput: {thr:.2f}x (goal >= 0.90)   "
+          f"CPU per application: {cpu:.2f}x (goal <= 1.20)")
+    print(f"latency p50 ratio: {statistics.median(bpmn.latencies) / statistics.median(native.latencies):.2f}x")
+    print("CPU is this process's (worker and client together; the same client work on both).")
+
+
+def run_bench_engine(args: argparse.Namespace) -> int:
+    print(f"loanflow bench engine: {args.count} applications each way, "
+          f"concurrency {args.concurrency}")
+    asyncio.run(_bench(args.count, args.concurrency))
+    return 0

@@ -1,0 +1,51 @@
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+import httpx
+import pytest
+from temporalio.client import Client
+
+from activities.process import ProcessActivities
+from api.main import create_app
+from core.temporal import converter_for
+from runtime.worker import build_worker, session_factory
+from tests.conftest import make_settings
+from tests.support import LiveServer
+from tests.workflows.fakes import FAKE_OUTSIDE
+
+
+class Api:
+    def __init__(self, http: httpx.AsyncClient, settings: Any) -> None:
+        self.http = http
+        self.settings = settings
+        self.tokens: dict[str, str] = {}
+
+    async def login(self, user: str, password: str = "demo") -> dict[str, str]:
+        if user not in self.tokens:
+            r = await self.http.post("/api/auth/token",
+                                     data={"username": user, "password": password})
+            assert r.status_code == 200, r.text
+            self.tokens[user] = r.json()["access_token"]
+        return {"Authorization": f"Bearer {self.tokens[user]}"}
+
+    async def as_(self, user: str, method: str, url: str, **kw: Any) -> httpx.Response:
+        headers = {**kw.pop("headers", {}), **await self.login(user)}
+        return await self.http.request(method, url, headers=headers, **kw)
+
+
+@pytest.fixture
+async def api(tmp_path, db_url, temporal_address, running_worker) -> AsyncIterator[Api]:
+    """The API over real HTTP, a worker, a real database (SQLite and PostgreSQL)."""
+    settings = make_settings(tmp_path, db_url, temporal_address)
+    app = create_app(settings)
+    with LiveServer(app) as server:
+        client = await Client.connect(temporal_address, data_converter=converter_for(settings))
+        process = ProcessActivities(session_factory(settings.db_url))
+        acts = [process.load_definition, process.assign_task, process.close_task,
+                process.record_decision, process.finish_application, process.disburse_loan,
+                process.notify_applicant, *FAKE_OUTSIDE]
+        await running_worker(build_worker(client, settings, acts))
+        async with httpx.AsyncClient(base_url=server.url, timeout=30) as http:
+            yield Api(http, settings)
