@@ -24,15 +24,21 @@ from temporalio import activity
 from temporalio.client import Client
 
 from activities.process import ProcessActivities
-from api.applications.service import process_data
 from core.codec import data_converter, parse_keys
 from core.settings import Settings
 from runtime.devserver import free_port, start_dev_server
-from runtime.worker import build_worker, session_factory
+from runtime.worker import build_worker
+from store.db import session_factory
 from store.db import engine_for, init_db
 from store.definitions import deploy_shipped, latest_for_loan_type
 from store.models import Application
-from workflows.types import DefinitionRef, LoanProcessInput, ServiceTaskInput, ServiceTaskResult
+from workflows.types import (
+    DefinitionRef,
+    LoanProcessInput,
+    ServiceTaskInput,
+    ServiceTaskResult,
+    process_data,
+)
 
 
 def _grade(inp: ServiceTaskInput) -> str:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import base64
 import os
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
@@ -89,5 +89,10 @@ def data_converter(keys: dict[str, bytes], active: str) -> DataConverter:
     )
 
 
-def contains_plaintext(blobs: Iterable[bytes], needle: str) -> bool:
-    return any(needle.encode() in b for b in blobs)
+def secret_file(path: Path) -> bytes:
+    """A random secret kept in a file (created on first use, readable by us only)."""
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(base64.b64encode(os.urandom(32)).decode())
+        path.chmod(0o600)
+    return path.read_text().strip().encode()

@@ -7,14 +7,13 @@ import concurrent.futures
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from sqlmodel import Session
 from temporalio.client import Client
 from temporalio.worker import Worker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
 from activities.process import ProcessActivities
 from core.settings import Settings
-from store.db import engine_for, init_db
+from store.db import init_db, session_factory
 from workflows.loan_process import LoanProcessWorkflow
 from workflows.native import NativeLoanWorkflow
 
@@ -27,11 +26,6 @@ def workflow_runner() -> SandboxedWorkflowRunner:
     return SandboxedWorkflowRunner(
         restrictions=SandboxRestrictions.default.with_passthrough_modules(*PASSTHROUGH)
     )
-
-
-def session_factory(url: str) -> Callable[[], Session]:
-    eng = engine_for(url)
-    return lambda: Session(eng)
 
 
 def default_activities(settings: Settings) -> list[Callable[..., Any]]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
@@ -42,3 +42,8 @@ def init_db(url: str) -> Engine:
 def session_scope(url: str) -> Iterator[Session]:
     with Session(engine_for(url)) as session:
         yield session
+
+
+def session_factory(url: str) -> Callable[[], Session]:
+    eng = engine_for(url)
+    return lambda: Session(eng)

@@ -141,3 +141,16 @@ class Notification(SQLModel, table=True):
     kind: str = Field(max_length=32)
     message: str
     created_at: dt.datetime = Field(default_factory=_now)
+
+
+class ApplicantRecord(SQLModel, table=True):
+    """Who applied, keyed by a keyed digest of the national ID number (never the number):
+    finds the same person on several applications with different details."""
+
+    __tablename__ = "applicant_records"
+
+    id: int | None = Field(default=None, primary_key=True)
+    fingerprint: str = Field(index=True, max_length=64)
+    application_id: str = Field(unique=True, max_length=64)
+    snapshot: str  # JSON of verification.sources.ApplicationSnapshot
+    created_at: dt.datetime = Field(default_factory=_now)

@@ -9,12 +9,12 @@ from sqlmodel import Session
 from temporalio.client import Client, WorkflowHandle
 
 from api.applications.schemas import ApplicationCreate
-from api.applications.service import process_data, workflow_id
+from api.applications.service import workflow_id
 from core.settings import Settings
 from store.db import engine_for, init_db
 from store.definitions import deploy_shipped, latest_for_loan_type
 from store.models import Application
-from workflows.types import DefinitionRef, LoanProcessInput, LoanProcessResult
+from workflows.types import DefinitionRef, LoanProcessInput, LoanProcessResult, process_data
 
 _WEIGHTS = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2]
 

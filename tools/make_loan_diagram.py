@@ -34,7 +34,7 @@ def build(loan_type: str, checks: list[tuple[str, str]], dmn_id: str) -> str:
     node("serviceTask", "validate", "Validate application", 120, y_sys, svc("validate_application"))
     node("parallelGateway", "fork", "", 270, y_sys)
     ys = [y_sys - 130, y_sys, y_sys + 130][: len(checks)]
-    for (act, name), y in zip(checks, ys):
+    for (act, name), y in zip(checks, ys, strict=True):
         node("serviceTask", act, name, 350, y, svc(act, cont))
     node("parallelGateway", "join", "", 510, y_sys)
     node("serviceTask", "bureau", "Pull credit report", 590, y_sys, svc("pull_credit_report", cont))
@@ -122,7 +122,8 @@ def render(loan_type, els, flows) -> str:  # type: ignore[no-untyped-def]
     ]
     for lane_id, lane_name, _, _ in LANES:
         out.append(f'      <bpmn:lane id="{lane_id}" name="{lane_name}">')
-        out += [f"        <bpmn:flowNodeRef>{e[1]}</bpmn:flowNodeRef>" for e in els if e[6] == lane_id]
+        out += [f"        <bpmn:flowNodeRef>{e[1]}</bpmn:flowNodeRef>"
+                for e in els if e[6] == lane_id]
         out.append("      </bpmn:lane>")
     out.append("    </bpmn:laneSet>")
     for kind, id_, name, _, _, attrs, _ in els:
@@ -169,7 +170,7 @@ def render(loan_type, els, flows) -> str:  # type: ignore[no-untyped-def]
                    f'<dc:Bounds x="{x}" y="{yy}" width="{w}" height="{h}" /></bpmndi:BPMNShape>')
     for fid, a, b, _, _ in flows:
         ax, ay, aw, ah = pos[a]
-        bx, by, bw, bh = pos[b]
+        bx, by, _, bh = pos[b]
         sx, sy = ax + aw, ay + ah // 2
         tx, ty = bx, by + bh // 2
         if a == "uw_timeout":

@@ -7,9 +7,8 @@ SDK's replayer does not accept, so its histories are no use here."""
 
 from __future__ import annotations
 
-import json
-
 import asyncio
+import json
 import sys
 import tempfile
 from pathlib import Path
@@ -19,7 +18,8 @@ from temporalio.client import Client
 from activities.process import ProcessActivities
 from core.temporal import converter_for
 from runtime.devserver import free_port, start_dev_server
-from runtime.worker import build_worker, session_factory
+from runtime.worker import build_worker
+from store.db import session_factory
 from tests.conftest import make_settings
 from tests.support import prepare_db, start_application
 from tests.workflows.fakes import FAKE_OUTSIDE

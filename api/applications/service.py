@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from typing import Any
 
 from pydantic import BaseModel
 from sqlmodel import Session, col, select
@@ -15,9 +14,16 @@ from api.auth.service import STAFF
 from api.errors import Invalid, NotFound, Unavailable
 from store.definitions import DefinitionNotFound, latest_for_loan_type
 from store.models import Application, DecisionRecord, User
-from workflows.types import DefinitionRef, LoanProcessInput, ProcessStatus, StepRecord
+from workflows.types import (
+    DefinitionRef,
+    LoanProcessInput,
+    ProcessStatus,
+    StepRecord,
+    process_data,
+)
 
 WORKFLOW = "LoanProcessWorkflow"
+FINAL = ("approved", "declined", "failed", "completed")
 
 
 class StepPublic(BaseModel):
@@ -75,19 +81,15 @@ def _public(app: Application, status: ProcessStatus | None = None) -> Applicatio
         created_at=app.created_at.isoformat(),
     )
     if status is not None:
-        if app.status not in ("approved", "declined", "failed", "completed"):
-            out.status = status.status if status.status != "starting" else app.status
+        # Where it stands comes from the workflow; the final outcome from the record the
+        # finishing activity wrote, so status and outcome always agree.
+        if app.status not in FINAL and status.status not in (*FINAL, "starting"):
+            out.status = status.status
         out.current_steps = status.current_steps
         out.steps = [StepPublic(**s.__dict__) if isinstance(s, StepRecord) else StepPublic(**s)
                      for s in status.steps]
         out.open_tasks = [t.task_id for t in status.open_tasks]
     return out
-
-
-def process_data(payload: dict[str, Any]) -> dict[str, Any]:
-    """What a loan process starts with; the diagram's expressions read these names."""
-    return {"application": payload, "service_errors": [], "verification": {}, "score": {},
-            "bureau": {}}
 
 
 async def submit(s: Session, client: Client, user: User, body: ApplicationCreate,

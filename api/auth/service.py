@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import secrets
 import time
 import warnings
 from typing import Any
@@ -16,6 +15,7 @@ with warnings.catch_warnings():  # authlib.jose is kept until authlib 2.0; joser
 from sqlmodel import Session, select
 
 from api.errors import Unauthenticated
+from core.codec import secret_file
 from core.settings import Settings
 from store.models import User
 
@@ -58,12 +58,7 @@ def authenticate(s: Session, username: str, password: str) -> User | None:
 def jwt_key(settings: Settings) -> bytes:
     if settings.jwt_secret:
         return settings.jwt_secret.encode()
-    path = settings.data_dir / "jwt.key"
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(secrets.token_urlsafe(48))
-        path.chmod(0o600)
-    return path.read_text().strip().encode()
+    return secret_file(settings.data_dir / "jwt.key")
 
 
 def issue_token(user: User, settings: Settings) -> str:

@@ -10,7 +10,8 @@ from temporalio.client import Client
 from activities.process import ProcessActivities
 from api.main import create_app
 from core.temporal import converter_for
-from runtime.worker import build_worker, session_factory
+from runtime.worker import build_worker
+from store.db import session_factory
 from tests.conftest import make_settings
 from tests.support import LiveServer
 from tests.workflows.fakes import FAKE_OUTSIDE

@@ -12,7 +12,8 @@ from temporalio.client import Client, WorkflowUpdateFailedError
 
 from activities.process import ProcessActivities
 from core.temporal import converter_for
-from runtime.worker import build_worker, session_factory
+from runtime.worker import build_worker
+from store.db import session_factory
 from store.db import engine_for
 from store.models import Application, DecisionRecord, Disbursement, Notification, Task
 from tests.conftest import make_settings

@@ -11,7 +11,8 @@ from temporalio.testing import WorkflowEnvironment
 
 from activities.process import ProcessActivities
 from core.temporal import converter_for
-from runtime.worker import build_worker, session_factory
+from runtime.worker import build_worker
+from store.db import session_factory
 from store.models import DecisionRecord, Task
 from tests.conftest import make_settings
 from tests.support import prepare_db, start_application
