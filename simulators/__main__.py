@@ -13,6 +13,8 @@ from simulators.runner import serve
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m simulators", description=__doc__)
     parser.add_argument("--port-base", type=int, default=8700)
+    parser.add_argument("--host", default="127.0.0.1",
+                        help="address to listen on (loopback unless in a container)")
     parser.add_argument("--latency-scale", type=float, default=1.0,
                         help="multiply every simulated latency (0.01 for tests)")
     parser.add_argument("--seed", default="loanflow", help="population seed")
@@ -26,7 +28,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.bureau_error_rate is not None:
         rates["bureau"] = args.bureau_error_rate
     serve(args.port_base, latency_scale=args.latency_scale, seed=args.seed,
-          error_rate=rates, rate_limit_rps=args.rate_limit_rps)
+          error_rate=rates, rate_limit_rps=args.rate_limit_rps, host=args.host)
     return 0
 
 

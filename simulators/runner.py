@@ -72,29 +72,30 @@ class RunningSimulators:
             self._thread.join(timeout=10)
 
 
-def _bind(port: int = 0) -> socket.socket:
+def _bind(port: int = 0, host: str = HOST) -> socket.socket:
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind((HOST, port))
+    sock.bind((host, port))
     sock.listen(128)
     sock.setblocking(False)
     return sock
 
 
 def _build(
-    population: Population, settings: dict[str, ServiceSettings], ports: dict[str, int]
+    population: Population, settings: dict[str, ServiceSettings], ports: dict[str, int],
+    host: str = HOST,
 ) -> tuple[dict[str, FastAPI], list[uvicorn.Server], list[socket.socket], dict[str, str]]:
     apps = {name: FACTORIES[name](population, settings[name]) for name in SERVICES}
     servers, sockets, urls = [], [], {}
     for name in SERVICES:
-        sock = _bind(ports.get(name, 0))
+        sock = _bind(ports.get(name, 0), host)
         port = sock.getsockname()[1]
-        config = uvicorn.Config(apps[name], host=HOST, port=port, log_level="warning",
+        config = uvicorn.Config(apps[name], host=host, port=port, log_level="warning",
                                 access_log=False, timeout_graceful_shutdown=1,
                                 lifespan="off")
         servers.append(uvicorn.Server(config))
         sockets.append(sock)
-        urls[name] = f"http://{HOST}:{port}"
+        urls[name] = f"http://{host}:{port}"
     return apps, servers, sockets, urls
 
 
@@ -138,12 +139,12 @@ def simulators(**kwargs: Any) -> Iterator[RunningSimulators]:
 
 def serve(port_base: int, *, latency_scale: float = 1.0, seed: str = "loanflow",
           error_rate: dict[str, float] | None = None,
-          rate_limit_rps: float | None = None) -> None:
+          rate_limit_rps: float | None = None, host: str = HOST) -> None:
     """Run in the foreground until interrupted."""
     population = Population(seed)
     settings = default_settings(latency_scale, error_rate, rate_limit_rps)
     ports = {name: port_base + i for i, name in enumerate(SERVICES)}
-    _, servers, sockets, urls = _build(population, settings, ports)
+    _, servers, sockets, urls = _build(population, settings, ports, host)
     for name, url in urls.items():
         print(f"{name:10s} {url}", flush=True)
     with contextlib.suppress(KeyboardInterrupt):
