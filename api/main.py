@@ -12,11 +12,11 @@ from temporalio.client import Client
 from api import errors
 from api.applications.router import router as applications_router
 from api.auth.router import router as auth_router
-from api.auth.service import seed_demo_users
 from api.processes.router import router as processes_router
 from api.tasks.router import router as tasks_router
 from core.settings import Settings, get_settings
 from core.temporal import connect
+from store.accounts import seed_demo_users
 from store.db import init_db
 from store.definitions import deploy_shipped
 
@@ -26,7 +26,7 @@ def prepare_database(settings: Settings) -> None:
     eng = init_db(settings.db_url)
     with Session(eng) as s:
         deploy_shipped(s)
-        seed_demo_users(s, settings)
+        seed_demo_users(s, settings.mode)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
