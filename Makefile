@@ -7,12 +7,17 @@ export PYTHONDONTWRITEBYTECODE := 1
 
 .PHONY: install system-deps up test lint test-fast bench clean
 
-install: $(VENV)/.installed
+install: $(VENV)/.installed web/static/vendor/.installed
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q -e '.[dev]'
+	touch $@
+
+# bpmn-js and htmx from npm; postinstall copies their dist bundles to web/static/vendor.
+web/static/vendor/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund
 	touch $@
 
 # Debian packages the project needs: Chromium for page tests, tesseract for OCR,

@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
 from sqlmodel import Session
 from temporalio.client import Client
 
@@ -19,6 +20,8 @@ from core.temporal import connect
 from store.accounts import seed_demo_users
 from store.db import init_db
 from store.definitions import deploy_shipped
+from web.pages import STATIC_DIR
+from web.pages import router as pages_router
 
 
 def prepare_database(settings: Settings) -> None:
@@ -53,6 +56,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(applications_router)
     app.include_router(tasks_router)
     app.include_router(processes_router)
+    app.include_router(pages_router)
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 
     @app.get("/api/health")
     def health() -> dict[str, str]:

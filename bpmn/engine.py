@@ -9,6 +9,7 @@ time and ids come from the `Clock` the caller installs (see clock.py)."""
 from __future__ import annotations
 
 import hashlib
+import inspect
 import sys
 import threading
 from collections.abc import Callable, Mapping, Sequence
@@ -18,27 +19,49 @@ from typing import Any
 
 from lxml import etree
 from SpiffWorkflow.bpmn import BpmnWorkflow
+from SpiffWorkflow.bpmn.parser.TaskParser import TaskParser
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
+from SpiffWorkflow.bpmn.specs.data_spec import BpmnDataStoreSpecification
 from SpiffWorkflow.bpmn.specs.defaults import EndEvent, ServiceTask
 from SpiffWorkflow.bpmn.specs.event_definitions.item_aware_event import ErrorEventDefinition
 from SpiffWorkflow.bpmn.specs.mixins.events.event_types import CatchingEvent
+from SpiffWorkflow.bpmn.specs.mixins.subworkflow_task import SubWorkflowTask
 from SpiffWorkflow.bpmn.specs.mixins.user_task import UserTask as UserTaskMixin
+from SpiffWorkflow.bpmn.util.task import BpmnTaskIterator
 from SpiffWorkflow.camunda.parser.CamundaParser import CamundaParser
 from SpiffWorkflow.camunda.parser.task_spec import CamundaTaskParser
-from SpiffWorkflow.exceptions import SpiffWorkflowException, WorkflowException
-from SpiffWorkflow.util.task import TaskState
+from SpiffWorkflow.exceptions import SpiffWorkflowException
+from SpiffWorkflow.util.task import TaskIterator, TaskState
 
 from bpmn import clock as _clock
 from bpmn.safe_eval import ExpressionError
 from bpmn.script_env import RestrictedEnvironment
-from bpmn.xml import BPMN_NS, LOANFLOW_NS, DMN_NAMESPACES, XmlRefused, parse_document, strip_layout
+from bpmn.xml import BPMN_NS, DMN_NAMESPACES, LOANFLOW_NS, XmlRefused, parse_document, strip_layout
 
 _clock.install()
 # Spiff walks its task tree recursively: a chain of a few hundred sequential elements
 # overflows the default limit (RecursionError). Diagrams are capped in size at deploy.
 if sys.getrecursionlimit() < 20_000:
     sys.setrecursionlimit(20_000)
+
+
+def _lift_task_depth_limit() -> None:
+    """Spiff walks its task tree with a depth cap of 1,000 (TaskIterator's max_depth).
+    Every loop turn nests the tree deeper, so after ~500 turns the next READY task is
+    beyond the cap: nothing sees it and is_completed() says True with the end never
+    reached. The walk is iterative (no stack), so the cap is lifted."""
+    for cls in (TaskIterator, BpmnTaskIterator):
+        init = cls.__init__
+        names = [n for n, p in inspect.signature(init).parameters.items()
+                 if p.kind is p.POSITIONAL_OR_KEYWORD]
+        defaults = list(init.__defaults__ or ())
+        at = names.index("max_depth") - (len(names) - len(defaults))
+        defaults[at] = sys.maxsize
+        init.__defaults__ = tuple(defaults)
+
+
+_lift_task_depth_limit()
 
 CAMUNDA_NS = "http://camunda.org/schema/1.0/bpmn"
 SPIFF_NS = "http://spiffworkflow.org/bpmn/schema/1.0/core"
@@ -81,6 +104,21 @@ def _extensions(node: etree._Element) -> dict[str, str]:
     return out
 
 
+class _StandardLoopMixin:
+    """Standard BPMN multi-instance (loopDataInputRef / inputDataItem) where the Camunda
+    parser only knows camunda:collection and would refuse the element."""
+
+    node: etree._Element
+
+    def _add_multiinstance_task(self, loop_characteristics: etree._Element) -> None:
+        camunda = loop_characteristics.get(f"{{{CAMUNDA_NS}}}collection") is not None
+        standard = loop_characteristics.find(f"{{{BPMN_NS}}}loopDataInputRef") is not None
+        if standard and not camunda:
+            TaskParser._add_multiinstance_task(self, loop_characteristics)
+        else:
+            super()._add_multiinstance_task(loop_characteristics)  # type: ignore[misc]
+
+
 class ExternalServiceTask(ServiceTask):  # type: ignore[misc]
     """A service task run by the workflow as an activity, not inside the engine."""
 
@@ -93,14 +131,14 @@ class ExternalServiceTask(ServiceTask):  # type: ignore[misc]
         return True
 
 
-class ServiceTaskParser(CamundaTaskParser):  # type: ignore[misc]
+class ServiceTaskParser(_StandardLoopMixin, CamundaTaskParser):  # type: ignore[misc]
     def create_task(self) -> ExternalServiceTask:
         return ExternalServiceTask(
             self.spec, self.bpmn_id, extensions=_extensions(self.node), **self.bpmn_attributes
         )
 
 
-class _TaggedParserMixin:
+class _TaggedParserMixin(_StandardLoopMixin):
     """Keeps loanflow:* attributes of every element on its spec."""
 
     node: etree._Element
@@ -124,6 +162,25 @@ class LoanflowParser(CamundaParser):  # type: ignore[misc]
         f"{{{BPMN_NS}}}serviceTask": (ServiceTaskParser, ExternalServiceTask),
         f"{{{BPMN_NS}}}sendTask": (ServiceTaskParser, ExternalServiceTask),
     }
+
+    def _add_data_stores(self, bpmn: etree._Element) -> None:
+        """A data store is an outside system: loanflow reaches those through service
+        tasks, so associations with one document the diagram and move no data. Spiff
+        would refuse the whole file for want of an implementation class."""
+        for node in bpmn.iter(f"{{{BPMN_NS}}}dataStore"):
+            store_id = node.get("id")
+            if store_id:
+                self.data_stores[store_id] = _DocumentedDataStore(
+                    store_id, node.get("name") or store_id
+                )
+
+
+class _DocumentedDataStore(BpmnDataStoreSpecification):  # type: ignore[misc]
+    def get(self, my_task: Any, **kwargs: Any) -> None:
+        return None
+
+    def set(self, my_task: Any, **kwargs: Any) -> None:
+        return None
 
 
 # --- compiled definitions --------------------------------------------------------------
@@ -174,7 +231,21 @@ def compile_definition(
     ids = executable_process_ids(root)
     if not ids:
         raise DefinitionError([("document", "no process in the diagram")])
+    duplicates = _duplicate_ids([root, *extra_roots])
+    if duplicates:
+        raise DefinitionError([(d, "this id is used by more than one element") for d in duplicates])
+    problems = _dangling_event_refs([root, *extra_roots])
+    problems += [(str(el.get("id", "?")), "business rule task names no decision table "
+                                          "(camunda:decisionRef)")
+                 for r in (root, *extra_roots) for el in r.iter(f"{{{BPMN_NS}}}businessRuleTask")
+                 if el.get(f"{{{CAMUNDA_NS}}}decisionRef") is None]
+    problems += [("decision table", "no decision in the DMN document") for d in dmn_roots
+                 if d.find(f"{{{etree.QName(d).namespace}}}decision") is None]
+    if problems:
+        raise DefinitionError(problems)
     pid = process_id or ids[0]
+    renamed = {**_rename_reserved_ids(root), **{k: v for r in extra_roots
+                                               for k, v in _rename_reserved_ids(r).items()}}
     parser = LoanflowParser()
     try:
         parser.add_bpmn_xml(root, filename="diagram.bpmn")
@@ -186,11 +257,133 @@ def compile_definition(
         subprocess_specs = parser.get_subprocess_specs(pid)
     except ValidationException as err:
         element = getattr(err, "id", None) or getattr(err, "name", None) or pid
-        raise DefinitionError([(str(element), _first_line(err))]) from None
-    except (SpiffWorkflowException, KeyError, TypeError, AttributeError, ValueError) as err:
+        raise DefinitionError([(renamed.get(str(element), str(element)), _first_line(err))]) \
+            from None
+    except (SpiffWorkflowException, KeyError, TypeError, AttributeError, ValueError,
+            IndexError, AssertionError) as err:
         raise DefinitionError([(pid, f"{type(err).__name__}: {_first_line(err)}")]) from None
+    _restore_reserved_ids([spec, *subprocess_specs.values()], renamed)
+    _refuse_recursive_calls(pid, spec, subprocess_specs)
     sha = definition_sha256(bpmn_xml, dmn_xml)
     return CompiledProcess(sha, pid, spec, subprocess_specs, allow_scripts)
+
+
+def _duplicate_ids(roots: Sequence[etree._Element]) -> list[str]:
+    """Spiff keys its specs by id: a second element with the same id silently replaces
+    the first (unless its XSD validator is on), so duplicates are refused here."""
+    dups: list[str] = []
+    for root in roots:  # ids are unique per document; called diagrams may repeat them
+        seen: set[str] = set()
+        for el in root.iter():
+            if not isinstance(el.tag, str) or etree.QName(el).namespace != BPMN_NS:
+                continue
+            id_ = el.get("id")
+            if id_ is not None and id_ in seen and id_ not in dups:
+                dups.append(id_)
+            seen.add(id_ or "")
+    return dups
+
+
+_EVENT_REFS = {"messageRef": "message", "signalRef": "signal", "errorRef": "error",
+               "escalationRef": "escalation"}
+
+
+def _dangling_event_refs(roots: Sequence[etree._Element]) -> list[tuple[str, str]]:
+    """An event naming a message, signal, error or escalation the diagram does not
+    define: Spiff's own check for this crashes (TypeError, AssertionError)."""
+    defined = {(etree.QName(el).localname, el.get("id")) for r in roots for el in r
+               if isinstance(el.tag, str)}
+    problems = []
+    for root in roots:
+        for el in root.iter(f"{{{BPMN_NS}}}*"):
+            if not etree.QName(el).localname.endswith("EventDefinition"):
+                continue
+            for attr, kind in _EVENT_REFS.items():
+                ref = el.get(attr)
+                if ref is not None and (kind, ref) not in defined:
+                    owner = el.getparent()
+                    element = owner.get("id", "?") if owner is not None else "?"
+                    problems.append((element, f"refers to {kind} '{ref}', which the diagram "
+                                              f"does not define"))
+    return problems
+
+
+# Names Spiff gives its own tasks in every process spec: an element with one of these ids
+# would replace them ("No output task connected").
+_RESERVED_IDS = frozenset({"Start", "End", "Root"})
+_REF_ATTRS = ("sourceRef", "targetRef", "attachedToRef", "default", "bpmnElement")
+_REF_TEXTS = frozenset({"incoming", "outgoing", "flowNodeRef"})
+_SCOPES = frozenset({"process", "subProcess", "transaction", "adHocSubProcess"})
+
+
+def _rename_reserved_ids(root: etree._Element) -> dict[str, str]:
+    """Give flow nodes whose id is one of Spiff's internal names a private id for the
+    parser (references follow); returns {private id: id in the diagram}."""
+    taken = {str(el.get("id")) for el in root.iter() if isinstance(el.tag, str) and el.get("id")}
+    renames: dict[str, str] = {}
+    for el in root.iter(f"{{{BPMN_NS}}}*"):
+        old = str(el.get("id"))
+        parent = el.getparent()
+        if old in _RESERVED_IDS and parent is not None and \
+                not etree.QName(el).localname.startswith("data") and \
+                etree.QName(parent).localname in _SCOPES:
+            new = f"{old}__loanflow"
+            while new in taken:
+                new += "_"
+            taken.add(new)
+            renames[old] = new
+    if not renames:
+        return {}
+    for el in root.iter():
+        if not isinstance(el.tag, str):
+            continue
+        if el.get("id") in renames and el.getparent() is not None:
+            el.set("id", renames[str(el.get("id"))])
+        for attr in _REF_ATTRS:
+            if el.get(attr) in renames:
+                el.set(attr, renames[str(el.get(attr))])
+        if etree.QName(el).localname in _REF_TEXTS and (el.text or "").strip() in renames:
+            el.text = renames[(el.text or "").strip()]
+    return {new: old for old, new in renames.items()}
+
+
+def _restore_reserved_ids(specs: Sequence[Any], renamed: Mapping[str, str]) -> None:
+    """Outside the parser an element keeps the id it has in the diagram."""
+    if not renamed:
+        return
+    for proc_spec in specs:
+        for task_spec in proc_spec.task_specs.values():
+            bpmn_id = getattr(task_spec, "bpmn_id", None)
+            if isinstance(bpmn_id, str) and bpmn_id in renamed:
+                task_spec.bpmn_id = renamed[bpmn_id]
+
+
+def _refuse_recursive_calls(pid: str, spec: Any, subprocess_specs: Mapping[str, Any]) -> None:
+    """A call activity that (directly or through others) calls its own process would
+    expand for ever: Spiff hangs. Refuse it at deploy, naming the call activity."""
+    specs = {pid: spec, **subprocess_specs}
+    calls: dict[str, list[tuple[str, str]]] = {
+        name: [(str(t.bpmn_id or t.name), str(t.spec)) for t in s.task_specs.values()
+               if isinstance(t, SubWorkflowTask) and t.spec in specs]
+        for name, s in specs.items()
+    }
+    path: list[str] = []
+    done: set[str] = set()
+
+    def visit(name: str) -> None:
+        path.append(name)
+        for element, called in calls.get(name, []):
+            if called in path:
+                chain = " -> ".join([*path[path.index(called):], called])
+                raise DefinitionError([(element, f"calls process '{called}' recursively "
+                                                 f"({chain}); recursion is refused because "
+                                                 "it never ends")])
+            if called not in done:
+                visit(called)
+        path.pop()
+        done.add(name)
+
+    visit(pid)
 
 
 def _first_line(err: BaseException) -> str:
@@ -289,9 +482,12 @@ class ProcessInstance:
         self.steps: list[CompletedStep] = []
         engine = PythonScriptEngine(environment=RestrictedEnvironment(process.allow_scripts))
         with _clock.use(clock):
-            self.workflow = BpmnWorkflow(
-                process.spec, process.subprocess_specs, script_engine=engine
-            )
+            try:
+                self.workflow = BpmnWorkflow(
+                    process.spec, process.subprocess_specs, script_engine=engine
+                )
+            except Exception as err:
+                raise _engine_error(err) from None
             start = self.workflow.get_next_task(state=TaskState.READY, manual=False)
             if start is not None:
                 start.data.update(dict(data))
@@ -306,7 +502,7 @@ class ProcessInstance:
             try:
                 self.workflow.refresh_waiting_tasks()
                 self.workflow.do_engine_steps()
-            except (WorkflowException, SpiffWorkflowException) as err:
+            except Exception as err:  # never a bare TypeError: that would retry for ever
                 raise _engine_error(err) from None
         self._collect_steps()
 
@@ -393,7 +589,7 @@ class ProcessInstance:
             task.data.update(dict(output))
             try:
                 task.run()
-            except (WorkflowException, SpiffWorkflowException) as err:
+            except Exception as err:
                 raise _engine_error(err) from None
         self.advance()
 
@@ -441,7 +637,7 @@ class ProcessInstance:
 
     def end_events(self) -> list[tuple[str, str, Mapping[str, str], bool]]:
         """(element id, name, extensions, is_error) of every end event reached."""
-        out = []
+        out: list[tuple[str, str, Mapping[str, str], bool]] = []
         for t in self.workflow.get_tasks(state=TaskState.COMPLETED):
             spec = t.task_spec
             if isinstance(spec, EndEvent) and getattr(spec, "bpmn_id", None):
@@ -484,8 +680,44 @@ def _outcome(task: Any) -> str:
 
 
 def _engine_error(err: Exception) -> EngineError:
-    task = getattr(err, "task", None)
-    element = getattr(getattr(task, "task_spec", None), "bpmn_id", None) or "process"
-    cause = err.__cause__ or getattr(err, "exception", None)
-    reason = str(cause) if isinstance(cause, ExpressionError) else _first_line(err)
+    """A message naming the element, whatever Spiff raised (its own exceptions, ours
+    wrapped in them, or a bare TypeError from one of its hooks)."""
+    spec = getattr(getattr(err, "task", None), "task_spec", None) or getattr(err, "task_spec", None)
+    element = getattr(spec, "bpmn_id", None) or _failing_element(err)
+    cause = _root_cause(err)
+    if isinstance(cause, ExpressionError):
+        reason = str(cause)
+    elif isinstance(cause, KeyError):  # a DMN input named by its label, missing from the data
+        reason = f"no data named {cause.args[0]!r}" if cause.args else "missing data"
+    elif isinstance(err, SpiffWorkflowException):
+        reason = _first_line(err)
+    else:
+        reason = f"cannot run: {_first_line(err)}"
     return EngineError(str(element), reason)
+
+
+def _failing_element(err: BaseException) -> str:
+    """The innermost task Spiff was working on (its hooks all name it `my_task`)."""
+    element = "process"
+    tb = err.__traceback__
+    while tb is not None:
+        task = tb.tb_frame.f_locals.get("my_task")
+        bpmn_id = getattr(getattr(task, "task_spec", None), "bpmn_id", None)
+        if bpmn_id:
+            element = str(bpmn_id)
+        tb = tb.tb_next
+    return element
+
+
+def _root_cause(err: BaseException) -> BaseException | None:
+    """Spiff wraps the error that matters (ours or a lookup) in its own, sometimes only
+    as the implicit context of a re-raise."""
+    seen: list[BaseException] = []
+    cur: BaseException | None = err
+    while cur is not None and cur not in seen and len(seen) < 10:
+        seen.append(cur)
+        if isinstance(cur, ExpressionError | KeyError):
+            return cur
+        nxt = cur.__cause__ or getattr(cur, "exception", None) or cur.__context__
+        cur = nxt if isinstance(nxt, BaseException) else None
+    return None

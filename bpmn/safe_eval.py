@@ -59,7 +59,13 @@ SAFE_FUNCTIONS: dict[str, Callable[..., Any]] = {
     "isinstance_number": lambda v: isinstance(v, int | float) and not isinstance(v, bool),
     "floor": math.floor,
     "ceil": math.ceil,
+    # A diagram has no console: scripts may print, the output goes nowhere.
+    "print": lambda *args, **kwargs: None,
 }
+
+# `'x' in vars()` asks whether the data holds x: these return a copy of the names the
+# expression can see (the process data), never the interpreter's own globals.
+NAMESPACE_FUNCTIONS = frozenset({"vars", "locals", "globals"})
 
 SAFE_CONSTANTS: dict[str, Any] = {
     "True": True, "False": False, "None": None,
@@ -70,12 +76,13 @@ SAFE_CONSTANTS: dict[str, Any] = {
 # Methods of plain data that cannot reach outside the value they are called on.
 SAFE_METHODS: dict[type, frozenset[str]] = {
     str: frozenset(
-        "lower upper strip lstrip rstrip startswith endswith split replace title "
-        "capitalize isdigit isalpha isalnum find count join zfill".split()
+        ["lower", "upper", "strip", "lstrip", "rstrip", "startswith", "endswith", "split",
+         "replace", "title", "capitalize", "isdigit", "isalpha", "isalnum", "find", "count",
+         "join", "zfill"]
     ),
-    dict: frozenset("get keys values items copy".split()),
-    list: frozenset("index count copy append extend".split()),
-    tuple: frozenset("index count".split()),
+    dict: frozenset(["get", "keys", "values", "items", "copy"]),
+    list: frozenset(["index", "count", "copy", "append", "extend"]),
+    tuple: frozenset(["index", "count"]),
 }
 
 _BINOPS: dict[type, Callable[[Any, Any], Any]] = {
@@ -130,7 +137,7 @@ def names_used(tree: ast.AST) -> set[str]:
         n.id
         for n in ast.walk(tree)
         if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load) and n.id not in bound
-    } - set(SAFE_FUNCTIONS) - set(SAFE_CONSTANTS)
+    } - set(SAFE_FUNCTIONS) - set(SAFE_CONSTANTS) - NAMESPACE_FUNCTIONS
 
 
 _ALLOWED_NODES: tuple[type, ...] = (
@@ -167,8 +174,12 @@ class Interpreter:
 
     def __init__(self, context: dict[str, Any], functions: Mapping[str, Callable[..., Any]]):
         self.context = context
-        self.functions = functions
+        namespace = self._namespace  # one bound method, so the identity check in _Call holds
+        self.functions = {**functions, **dict.fromkeys(NAMESPACE_FUNCTIONS, namespace)}
         self.steps = 0
+
+    def _namespace(self) -> dict[str, Any]:
+        return dict(self.context)
 
     # -- entry points ----------------------------------------------------------------
 
@@ -212,7 +223,8 @@ class Interpreter:
 
     def _BinOp(self, node: ast.BinOp) -> Any:
         left, right = self.eval(node.left), self.eval(node.right)
-        if isinstance(node.op, ast.Pow) and isinstance(right, int | float) and abs(right) > MAX_POWER:
+        if isinstance(node.op, ast.Pow) and isinstance(right, int | float) \
+                and abs(right) > MAX_POWER:
             raise ExpressionError(f"exponent {right} exceeds the limit of {MAX_POWER}")
         if isinstance(node.op, ast.Mult):
             _check_repeat(left, right)
@@ -475,9 +487,9 @@ def _bounded_iter(value: Any) -> Iterable[Any]:
 
 def _check_repeat(left: Any, right: Any) -> None:
     for seq, count in ((left, right), (right, left)):
-        if isinstance(seq, str | list | tuple) and isinstance(count, int):
-            if len(seq) * count > MAX_SEQUENCE * 10:
-                raise ExpressionError("result would be too large")
+        if isinstance(seq, str | list | tuple) and isinstance(count, int) \
+                and len(seq) * count > MAX_SEQUENCE * 10:
+            raise ExpressionError("result would be too large")
 
 
 def _check_size(value: Any) -> None:

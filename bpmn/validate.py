@@ -17,6 +17,9 @@ from bpmn.xml import BPMN_NS, DMN_NAMESPACES, LOANFLOW_NS, XmlRefused, parse_doc
 B = f"{{{BPMN_NS}}}"
 CAMUNDA_NS = "http://camunda.org/schema/1.0/bpmn"
 MAX_ELEMENTS = 2_000
+# SpiffWorkflow's parallel join costs grow with the square of the branches: past about a
+# hundred, one workflow task outlasts Temporal's deadlock detector and retries for ever.
+MAX_BRANCHES = 100
 
 FLOW_NODES = {
     "task", "userTask", "serviceTask", "scriptTask", "businessRuleTask", "manualTask",
@@ -87,9 +90,14 @@ def validate(
     known = BASE_DATA | USER_TASK_OUTPUTS | dmn_outputs
     for el in root.iter(f"{B}serviceTask"):
         known |= SERVICE_OUTPUTS.get(el.get(f"{{{LOANFLOW_NS}}}activity", ""), set())
+    runnable = any(p.get("isExecutable", "true") != "false" for p in processes)
     for proc in processes:
+        # A non-executable process beside executable ones (another party's pool) only
+        # describes; it is never run, so it needs no start or end.
+        descriptive = runnable and proc.get("isExecutable", "true") == "false"
         for scope in [proc, *[e for e in proc.iter() if _local(e) in SCOPES - {"process"}]]:
-            _check_scope(scope, problems, strict)
+            if not descriptive:
+                _check_scope(scope, problems, strict)
         for el in proc.iter():
             _check_element(el, problems, strict, known, decisions, process_ids)
     if problems:
@@ -131,10 +139,34 @@ def _check_scope(scope: etree._Element, problems: list[Problem], strict: bool) -
         problems.append(Problem(sid, "no start event"))
     if not any(_local(n) == "endEvent" for n in nodes.values()) and strict:
         problems.append(Problem(sid, "no end event"))
+    out = _check_flows(flows, nodes, problems, strict)
+    reached = _reached(starts, nodes, out)
+    if is_event_sub or not starts:
+        return
+    for nid, n in nodes.items():
+        kind = _local(n)
+        # An event subprocess starts on its event and a compensation handler on
+        # compensation: neither has incoming flows. Other unreachable elements never run,
+        # which breaks nothing; only loanflow's own diagrams must not carry dead parts.
+        triggered = n.get("triggeredByEvent") == "true" or n.get("isForCompensation") == "true"
+        if strict and nid not in reached and kind != "startEvent" and not triggered:
+            problems.append(Problem(str(nid), f"{kind} cannot be reached from a start event"))
+        if strict and kind not in ("endEvent",) and not out.get(str(nid)) and \
+                n.get("isForCompensation") != "true":
+            problems.append(Problem(str(nid), f"{kind} has no outgoing flow (a dead end)"))
+
+
+def _check_flows(
+    flows: list[etree._Element], nodes: dict[str | None, etree._Element],
+    problems: list[Problem], strict: bool,
+) -> dict[str, list[str]]:
+    """Dangling ends and condition syntax; returns the targets of each node."""
     out: dict[str, list[str]] = {}
     for f in flows:
         fid, src, tgt = f.get("id", "?"), f.get("sourceRef"), f.get("targetRef")
         for ref, side in ((src, "source"), (tgt, "target")):
+            if ref is None and not strict:
+                continue  # a drawing leftover with no end: the engine never follows it
             if ref not in nodes:
                 problems.append(Problem(fid, f"sequence flow {side} '{ref}' is not an element "
                                              "of this process"))
@@ -143,6 +175,17 @@ def _check_scope(scope: etree._Element, problems: list[Problem], strict: bool) -
         cond = f.find(f"{B}conditionExpression")
         if cond is not None and (cond.text or "").strip():
             _check_expression(fid, cond.text or "", problems, None)
+    for src, targets in out.items():
+        if len(targets) > MAX_BRANCHES:
+            problems.append(Problem(src, f"{len(targets)} outgoing flows; at most {MAX_BRANCHES} "
+                                         "branches can run in one process"))
+    return out
+
+
+def _reached(
+    starts: list[etree._Element], nodes: dict[str | None, etree._Element],
+    out: dict[str, list[str]],
+) -> set[str]:
     attached: dict[str, list[str]] = {}
     for n in nodes.values():
         if _local(n) == "boundaryEvent":
@@ -156,15 +199,7 @@ def _check_scope(scope: etree._Element, problems: list[Problem], strict: bool) -
         reached.add(cur)
         queue.extend(out.get(cur, []))
         queue.extend(attached.get(cur, []))
-    if is_event_sub or not starts:
-        return
-    for nid, n in nodes.items():
-        kind = _local(n)
-        if nid not in reached and kind != "startEvent":
-            problems.append(Problem(str(nid), f"{kind} cannot be reached from a start event"))
-        if strict and kind not in ("endEvent",) and not out.get(str(nid)) and \
-                n.get("isForCompensation") != "true":
-            problems.append(Problem(str(nid), f"{kind} has no outgoing flow (a dead end)"))
+    return reached
 
 
 def _check_expression(
@@ -187,40 +222,14 @@ def _check_element(
     decisions: set[str], process_ids: set[str | None],
 ) -> None:
     kind, eid = _local(el), el.get("id", "?")
-    if kind == "sequenceFlow" and strict:
-        cond = el.find(f"{B}conditionExpression")
-        if cond is not None and (cond.text or "").strip():
-            _check_expression(eid, cond.text or "", [], None)  # syntax done per scope
-            try:
-                tree = safe_eval.parse_expression(cond.text or "")
-            except safe_eval.ExpressionError:
-                return
-            unknown = sorted(safe_eval.names_used(tree) - known)
-            if unknown:
-                problems.append(Problem(eid, f"condition refers to unknown data: "
-                                             f"{', '.join(unknown)}"))
-    elif kind == "scriptTask":
-        if strict:
-            problems.append(Problem(eid, "script tasks are not allowed: a diagram must not run "
-                                         "code; use a service task"))
-        else:
-            script = el.find(f"{B}script")
-            try:
-                safe_eval.parse_script(script.text or "" if script is not None else "")
-            except safe_eval.ExpressionError as err:
-                problems.append(Problem(eid, f"script refused: {err}"))
-    elif kind == "serviceTask" and strict:
-        name = el.get(f"{{{LOANFLOW_NS}}}activity")
-        if not name:
-            problems.append(Problem(eid, "service task names no activity (loanflow:activity)"))
-        elif name not in SERVICES:
-            problems.append(Problem(eid, f"service task names '{name}', which is not a "
-                                         f"registered activity ({', '.join(sorted(SERVICES))})"))
-    elif kind == "userTask" and strict:
-        role = el.get(f"{{{LOANFLOW_NS}}}role") or _lane_of(el)
-        if lane_role(role) not in ROLE_RANK:
-            problems.append(Problem(eid, "user task is in no lane naming an approver role "
-                                         f"({', '.join(ROLE_RANK)}); nobody could be assigned"))
+    if strict and _check_loanflow_rules(el, kind, eid, problems, known):
+        return
+    if kind == "scriptTask":
+        script = el.find(f"{B}script")
+        try:
+            safe_eval.parse_script(script.text or "" if script is not None else "")
+        except safe_eval.ExpressionError as err:
+            problems.append(Problem(eid, f"script refused: {err}"))
     elif kind == "businessRuleTask":
         ref = el.get(f"{{{CAMUNDA_NS}}}decisionRef")
         if ref is not None and ref not in decisions:
@@ -229,8 +238,43 @@ def _check_element(
         called = el.get("calledElement")
         if called and called not in process_ids:
             problems.append(Problem(eid, f"called process '{called}' is not in this deployment"))
-    elif kind == "timeDuration" or kind == "timeDate" or kind == "timeCycle":
-        _check_expression(_parent_id(el), el.text or "", problems, None) if strict else None
+
+
+def _check_loanflow_rules(
+    el: etree._Element, kind: str, eid: str, problems: list[Problem], known: set[str]
+) -> bool:
+    """loanflow's own rules (strict mode); True when the element is fully checked."""
+    if kind == "sequenceFlow":
+        cond = el.find(f"{B}conditionExpression")
+        if cond is not None and (cond.text or "").strip():
+            try:
+                tree = safe_eval.parse_expression(cond.text or "")
+            except safe_eval.ExpressionError:
+                return True  # syntax is reported per scope
+            unknown = sorted(safe_eval.names_used(tree) - known)
+            if unknown:
+                problems.append(Problem(eid, f"condition refers to unknown data: "
+                                             f"{', '.join(unknown)}"))
+    elif kind == "scriptTask":
+        problems.append(Problem(eid, "script tasks are not allowed: a diagram must not run "
+                                     "code; use a service task"))
+    elif kind == "serviceTask":
+        name = el.get(f"{{{LOANFLOW_NS}}}activity")
+        if not name:
+            problems.append(Problem(eid, "service task names no activity (loanflow:activity)"))
+        elif name not in SERVICES:
+            problems.append(Problem(eid, f"service task names '{name}', which is not a "
+                                         f"registered activity ({', '.join(sorted(SERVICES))})"))
+    elif kind == "userTask":
+        role = el.get(f"{{{LOANFLOW_NS}}}role") or _lane_of(el)
+        if lane_role(role) not in ROLE_RANK:
+            problems.append(Problem(eid, "user task is in no lane naming an approver role "
+                                         f"({', '.join(ROLE_RANK)}); nobody could be assigned"))
+    elif kind in ("timeDuration", "timeDate", "timeCycle"):
+        _check_expression(_parent_id(el), el.text or "", problems, None)
+    else:
+        return False
+    return True
 
 
 def _lane_of(el: etree._Element) -> str | None:
@@ -238,7 +282,8 @@ def _lane_of(el: etree._Element) -> str | None:
     root = el.getroottree().getroot()
     for lane in root.iter(f"{B}lane"):
         if any((ref.text or "").strip() == eid for ref in lane.findall(f"{B}flowNodeRef")):
-            return lane.get("name")
+            name = lane.get("name")
+            return str(name) if name is not None else None
     return None
 
 
@@ -249,7 +294,9 @@ def _parent_id(el: etree._Element) -> str:
     return cur.get("id", "?") if cur is not None else "?"
 
 
-def _check_dmn(dmn_xml: Sequence[bytes | str], problems: list[Problem]) -> tuple[set[str], set[str]]:
+def _check_dmn(
+    dmn_xml: Sequence[bytes | str], problems: list[Problem]
+) -> tuple[set[str], set[str]]:
     decisions: set[str] = set()
     outputs: set[str] = set()
     for i, doc in enumerate(dmn_xml, 1):

@@ -28,8 +28,7 @@ from core.codec import data_converter, parse_keys
 from core.settings import Settings
 from runtime.devserver import free_port, start_dev_server
 from runtime.worker import build_worker
-from store.db import session_factory
-from store.db import engine_for, init_db
+from store.db import engine_for, init_db, session_factory
 from store.definitions import deploy_shipped, latest_for_loan_type
 from store.models import Application
 from workflows.types import (
@@ -172,7 +171,8 @@ def _report(runs: dict[str, list[Run]]) -> None:
     cpu = (bpmn.cpu / len(bpmn.latencies)) / (native.cpu / len(native.latencies))
     print(f"\nBPMN / native throughput: {thr:.2f}x (goal >= 0.90)   "
           f"CPU per application: {cpu:.2f}x (goal <= 1.20)")
-    print(f"latency p50 ratio: {statistics.median(bpmn.latencies) / statistics.median(native.latencies):.2f}x")
+    p50 = statistics.median(bpmn.latencies) / statistics.median(native.latencies)
+    print(f"latency p50 ratio: {p50:.2f}x")
     print("CPU is this process's (worker and client together; the same client work on both).")
 
 

@@ -100,14 +100,11 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--concurrency", type=int, default=50)
     bench.set_defaults(handler=_bench)
 
-    try:
-        from cli.train import add_train_arguments
-    except ImportError:  # the training command ships with the risk package
-        pass
-    else:
-        train = sub.add_parser("train", help="train a credit model on a CSV")
-        add_train_arguments(train)
-        train.set_defaults(handler=_train)
+    from cli.train import add_train_arguments
+
+    train = sub.add_parser("train", help="train a credit model on a CSV")
+    add_train_arguments(train)
+    train.set_defaults(handler=_train)
     return parser
 
 

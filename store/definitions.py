@@ -55,7 +55,7 @@ def deploy(
     root = parse_document(bpmn_xml)
     process_id = executable_process_ids(root)[0]
     exe = executable(bpmn_xml)
-    dmn_text = [d.decode("utf-8") if isinstance(d, bytes) else d for d in dmn_xml]
+    dmn_text = [to_bytes(parse_document(d, "decision table")).decode("utf-8") for d in dmn_xml]
     sha = definition_sha256(exe, dmn_text)
     same = s.exec(select(ProcessDefinition).where(
         ProcessDefinition.process_id == process_id, ProcessDefinition.sha256 == sha)).first()
@@ -69,7 +69,8 @@ def deploy(
     row = ProcessDefinition(
         process_id=process_id, version=(last or 0) + 1, sha256=sha, loan_type=loan_type,
         name=(proc.get("name") if proc is not None else None) or process_id,
-        bpmn_xml=bpmn_xml.decode("utf-8") if isinstance(bpmn_xml, bytes) else bpmn_xml,
+        # As drawn (layout kept), re-serialised as UTF-8 whatever encoding it came in.
+        bpmn_xml=to_bytes(root).decode("utf-8"),
         executable_xml=exe, dmn_xml=json.dumps(dmn_text), created_by=created_by,
     )
     s.add(row)

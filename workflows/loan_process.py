@@ -119,7 +119,8 @@ class LoanProcessWorkflow:
                 continue
             seen = self._progress
             await self._sync_user_tasks(inst)
-            if inst.is_completed() or inst.ready_service_calls():
+            # A decision may have been applied while we awaited the inbox: look again.
+            if inst.is_completed() or inst.ready_service_calls() or self._progress != seen:
                 continue
             deadline = inst.next_timer()
             if not self._open and deadline is None:
@@ -232,6 +233,8 @@ class LoanProcessWorkflow:
             self._open[task_id] = OpenTask(task_id, u.element_id, u.name, u.lane, u.occurrence)
             self._status = "waiting_for_approval"
         for task_id, u in new:
+            if task_id not in self._open:  # decided while an earlier one was being assigned
+                continue
             app = inp.data.get("application") or {}
             deadlines = inst.task_data(u.element_id, u.occurrence).get("deadlines") or {}
             due = deadlines.get(u.element_id) or u.extensions.get("due")

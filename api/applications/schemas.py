@@ -112,8 +112,10 @@ class ApplicationCreate(BaseModel):
     # Recorded consent to a credit bureau check for this application (purpose: credit
     # decision). Without it no bureau pull is made and the application goes to a person.
     consent_bureau_check: bool
+    # The account the loan is paid into (checked with the Luhn digit by verification).
+    bank_card: Annotated[str, Field(pattern=r"^\d{12,19}$")] | None = None
     # Name a process version to run; by default the latest of the loan type's process.
-    process_version: Annotated[int, Field(ge=1)] | None = None
+    process_version: Annotated[int, Field(ge=1, le=2**31 - 1)] | None = None
 
     @model_validator(mode="after")
     def _business_details(self) -> ApplicationCreate:

@@ -6,7 +6,6 @@ import time
 import warnings
 from typing import Any
 
-
 with warnings.catch_warnings():  # authlib.jose is kept until authlib 2.0; joserfc is its successor
     warnings.simplefilter("ignore")
     from authlib.jose import JoseError, jwt

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, File, Form, Response, UploadFile, status
+from fastapi import APIRouter, Depends, File, Form, Path, Response, UploadFile, status
 
 from api.deps import CurrentUser, SessionDep, require
 from api.errors import Invalid
@@ -38,12 +38,17 @@ async def deploy(
     return result
 
 
+Version = Annotated[int, Path(ge=1, le=2**31 - 1)]
+
+
 @router.get("/{process_id}/versions/{version}")
-def get_version(process_id: str, version: int, _: CurrentUser, s: SessionDep) -> DefinitionDetail:
+def get_version(
+    process_id: str, version: Version, _: CurrentUser, s: SessionDep
+) -> DefinitionDetail:
     return service.detail(service.get(s, process_id, version))
 
 
 @router.get("/{process_id}/versions/{version}/diagram.bpmn")
-def get_diagram(process_id: str, version: int, _: CurrentUser, s: SessionDep) -> Response:
+def get_diagram(process_id: str, version: Version, _: CurrentUser, s: SessionDep) -> Response:
     row = service.get(s, process_id, version)
     return Response(row.bpmn_xml, media_type="application/xml")

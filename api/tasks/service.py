@@ -91,6 +91,10 @@ def _get_task(s: Session, user: User, task_id: str) -> Task:
     return task
 
 
+def get(s: Session, user: User, task_id: str) -> TaskPublic:
+    return public(_get_task(s, user, task_id))
+
+
 def claim(s: Session, user: User, task_id: str) -> TaskPublic:
     task = _get_task(s, user, task_id)
     if task.status not in ("open", "claimed"):

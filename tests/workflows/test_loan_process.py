@@ -13,8 +13,7 @@ from temporalio.client import Client, WorkflowUpdateFailedError
 from activities.process import ProcessActivities
 from core.temporal import converter_for
 from runtime.worker import build_worker
-from store.db import session_factory
-from store.db import engine_for
+from store.db import engine_for, session_factory
 from store.models import Application, DecisionRecord, Disbursement, Notification, Task
 from tests.conftest import make_settings
 from tests.support import prepare_db, sample_application, start_application
