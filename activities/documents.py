@@ -33,15 +33,22 @@ class DocumentActivities:
         application = application_of(input)
         results: list[dict[str, JSON]] = []
         fields: list[dict[str, JSON]] = []
-        for ref in input.data.get("documents") or []:
+        # The references come with the application (``documents`` of the submitted form);
+        # a process may also place them in the data directly.
+        refs = input.data.get("documents")
+        if not isinstance(refs, list):
+            refs = application.get("documents") or []
+        for ref in refs:
             document_id, kind = str(ref.get("document_id")), str(ref.get("kind"))
             try:
                 data = await self.store.get(document_id)
                 # tesseract is a blocking subprocess: keep the worker's event loop free
                 extracted = await asyncio.to_thread(read_document, data, DocumentKind(kind),
                                                     self.ocr)
-            except (UploadRejected, ValueError) as exc:
-                reason = str(exc) if isinstance(exc, UploadRejected) else "unknown kind"
+            except (UploadRejected, ValueError, LookupError) as exc:
+                reason = (str(exc) if isinstance(exc, UploadRejected) else
+                          "document not found" if isinstance(exc, LookupError)
+                          else "unknown kind")
                 results.append({"document_id": document_id, "kind": kind,
                                 "status": "rejected", "reason": reason})
                 continue

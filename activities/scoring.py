@@ -10,11 +10,15 @@ never the applicant's data.
 from __future__ import annotations
 
 import asyncio
+import json
+import math
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, Protocol
 
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, select
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
@@ -22,6 +26,7 @@ from risk.errors import RiskError
 from risk.features import MODEL_KINDS, FeatureConfig, application_features
 from risk.registry import ModelRegistry
 from risk.scoring import Scorer, ScoreResult, shadow_score
+from store.models import ScoreSnapshot
 from workflows.types import ServiceTaskInput, ServiceTaskResult
 
 UNAVAILABLE = "ScoringUnavailable"
@@ -42,18 +47,52 @@ class _ModelSettings(Protocol):
     def models_path(self) -> Path: ...
 
 
+def _json_row(row: Mapping[str, Any]) -> str:
+    """The feature row as JSON: NaN (missing) becomes null."""
+    clean = {k: None if isinstance(v, float) and math.isnan(v) else v for k, v in row.items()}
+    return json.dumps(clean, sort_keys=True, default=str)
+
+
 class ScoringActivities:
     """Holds one loaded Scorer per (model, version); a promotion is picked up on the next
-    call without restarting the worker."""
+    call without restarting the worker. Given `sessions`, every score is kept as a
+    `ScoreSnapshot` (the feature row and PD), which retraining joins with outcomes."""
 
-    def __init__(self, registry: ModelRegistry) -> None:
+    def __init__(self, registry: ModelRegistry,
+                 sessions: Callable[[], Session] | None = None) -> None:
         self._registry = registry
+        self._sessions = sessions
         self._scorers: dict[tuple[str, int], Scorer] = {}
         self._lock = threading.Lock()
 
     @classmethod
-    def from_settings(cls, settings: _ModelSettings) -> ScoringActivities:
-        return cls(ModelRegistry(settings.models_path))
+    def from_settings(cls, settings: _ModelSettings,
+                      sessions: Callable[[], Session] | None = None) -> ScoringActivities:
+        return cls(ModelRegistry(settings.models_path), sessions)
+
+    def _snapshot(self, application_id: str, model: str, version: int,
+                  row: Mapping[str, Any], pd: float) -> None:
+        """Upsert by (application, model): a retried or repeated score leaves one row, the
+        latest (the one the decision used)."""
+        assert self._sessions is not None
+        features = _json_row(row)
+        for _ in range(2):  # a concurrent retry may insert first: then update that row
+            with self._sessions() as s:
+                found = s.exec(select(ScoreSnapshot).where(
+                    ScoreSnapshot.application_id == application_id,
+                    ScoreSnapshot.model == model)).first()
+                if found is None:
+                    s.add(ScoreSnapshot(application_id=application_id, model=model,
+                                        model_version=version, features=features, pd=pd))
+                else:
+                    found.model_version, found.features, found.pd = version, features, pd
+                    s.add(found)
+                try:
+                    s.commit()
+                    return
+                except IntegrityError:
+                    s.rollback()
+        raise RuntimeError("score snapshot could not be written")  # retryable: Temporal retries
 
     def _scorer(self, name: str, version: int, live: tuple[int | None, ...] = ()) -> Scorer:
         """The loaded scorer of a version; versions of `name` no longer live are dropped."""
@@ -85,6 +124,8 @@ class ScoringActivities:
                                    _optional_mapping(inp.data, "verification"),
                                    _optional_mapping(inp.data, "bureau"), config)
         result = scorer.score(row)
+        if self._sessions is not None:
+            self._snapshot(inp.application_id, loan_type, champion, row, result.pd)
         if challenger is not None and challenger != champion:
             shadow_score(self._scorer(loan_type, challenger), row, result,
                          application_id=inp.application_id)

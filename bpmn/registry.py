@@ -38,6 +38,11 @@ _SERVICES = [
     ServiceSpec("pull_credit_report", "pull_credit_report",
                 "Credit bureau report (needs the applicant's consent).",
                 start_to_close=timedelta(seconds=30), maximum_interval=timedelta(seconds=60)),
+    ServiceSpec("read_documents", "read_documents",
+                "OCR of the uploaded documents: pre-fill, cross-check, low-confidence reads "
+                "flagged for a person.",
+                start_to_close=timedelta(minutes=2), schedule_to_close=timedelta(minutes=10),
+                max_attempts=3),
     ServiceSpec("cross_check", "cross_check",
                 "Cross-validate application, registries and bureau into a verification report.",
                 records_decision=True),

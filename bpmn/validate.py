@@ -38,6 +38,7 @@ SERVICE_OUTPUTS = {
     "check_employment": {"employment_check"},
     "screen_sanctions": {"sanctions"},
     "pull_credit_report": {"bureau"},
+    "read_documents": {"documents"},
     "cross_check": {"verification"},
     "score_application": {"score"},
     "disburse_loan": {"disbursement"},

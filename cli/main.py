@@ -70,6 +70,21 @@ def _train(args: argparse.Namespace) -> int:
     return run_train(args)
 
 
+def _schedule(args: argparse.Namespace) -> int:
+    from core.settings import get_settings
+    from core.temporal import connect
+    from runtime.schedules import ensure_retraining_schedule, retraining_schedule_id
+
+    async def run() -> bool:
+        settings = get_settings()
+        return await ensure_retraining_schedule(await connect(settings), settings)
+
+    created = asyncio.run(run())
+    name = retraining_schedule_id(get_settings())
+    print(f"schedule {name}: {'created' if created else 'already exists'}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="loanflow", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -99,6 +114,10 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("-n", "--count", type=int, default=200)
     bench.add_argument("--concurrency", type=int, default=50)
     bench.set_defaults(handler=_bench)
+
+    sched = sub.add_parser("schedule", help="create Temporal schedules (idempotent)")
+    sched.add_argument("what", choices=["retraining"])
+    sched.set_defaults(handler=_schedule)
 
     from cli.train import add_train_arguments
 

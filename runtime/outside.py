@@ -6,17 +6,19 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from activities.scoring import ScoringActivities
-
 from activities.bureau import BureauActivities
 from activities.calendar import DeadlineActivities
+from activities.documents import DocumentActivities
 from activities.identity import IdentityActivities
+from activities.scoring import ScoringActivities
 from activities.verification import VerificationActivities
 from core.codec import secret_file
 from core.settings import Settings
 from store.db import session_factory
+from store.documents import SqlDocumentStore
 from store.records import SqlInternalRecords
 from verification.adapters import http_sources
+from verification.documents import TesseractOcr
 
 
 def outside_activities(settings: Settings) -> list[Callable[..., Any]]:
@@ -29,10 +31,16 @@ def outside_activities(settings: Settings) -> list[Callable[..., Any]]:
                                  secret_file(settings.data_dir / "records.key"))
     ident = IdentityActivities(identity, employment, sanctions)
     verify = VerificationActivities(records)
-    scoring = ScoringActivities.from_settings(settings)
+    # Uploads are sealed with a key of their own, beside the data (as the API keeps them).
+    documents = DocumentActivities(
+        SqlDocumentStore(session_factory(settings.db_url),
+                         secret_file(settings.data_dir / "documents.key")),
+        TesseractOcr())
+    scoring = ScoringActivities.from_settings(settings, session_factory(settings.db_url))
     return [
         verify.validate_application, verify.cross_check, ident.verify_identity,
         ident.check_employment, ident.screen_sanctions,
         BureauActivities(bureau).pull_credit_report,
         scoring.score_application, DeadlineActivities().plan_deadlines,
+        documents.read_documents,
     ]

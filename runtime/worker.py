@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import logging
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -16,6 +17,9 @@ from core.settings import Settings
 from store.db import init_db, session_factory
 from workflows.loan_process import LoanProcessWorkflow
 from workflows.native import NativeLoanWorkflow
+from workflows.retrain import RetrainModelsWorkflow
+
+log = logging.getLogger(__name__)
 
 # Spiff, lxml and our engine are imported once per worker, not once per workflow run:
 # re-importing them inside the sandbox for every workflow halves throughput.
@@ -29,12 +33,17 @@ def workflow_runner() -> SandboxedWorkflowRunner:
 
 
 def default_activities(settings: Settings) -> list[Callable[..., Any]]:
+    from activities.retraining import RetrainingActivities
+    from risk.registry import ModelRegistry
+
     init_db(settings.db_url)
     process = ProcessActivities(session_factory(settings.db_url))
     acts: list[Callable[..., Any]] = [
         process.load_definition, process.assign_task, process.close_task,
         process.record_decision, process.finish_application, process.disburse_loan,
         process.notify_applicant,
+        RetrainingActivities(ModelRegistry(settings.models_path),
+                             session_factory(settings.db_url)).retrain_models,
     ]
     from runtime.outside import outside_activities
 
@@ -50,7 +59,7 @@ def build_worker(
     return Worker(
         client,
         task_queue=settings.task_queue,
-        workflows=[LoanProcessWorkflow, NativeLoanWorkflow],
+        workflows=[LoanProcessWorkflow, NativeLoanWorkflow, RetrainModelsWorkflow],
         activities=acts,
         activity_executor=concurrent.futures.ThreadPoolExecutor(max_concurrent_activities),
         max_concurrent_activities=max_concurrent_activities,
@@ -60,8 +69,13 @@ def build_worker(
 
 async def run_worker(settings: Settings) -> None:
     from core.temporal import connect
+    from runtime.schedules import ensure_retraining_schedule
 
     client = await connect(settings)
     worker = build_worker(client, settings)
+    try:
+        await ensure_retraining_schedule(client, settings)
+    except Exception:  # the schedule is not worth refusing to work over; say so loudly
+        log.exception("could not create the retraining schedule")
     async with worker:
         await asyncio.Event().wait()

@@ -44,6 +44,15 @@ def executable(bpmn_xml: bytes | str) -> str:
     return to_bytes(strip_layout(parse_document(bpmn_xml))).decode("utf-8")
 
 
+def executable_bundle(
+    bpmn_xml: bytes | str, dmn_xml: Sequence[bytes | str]
+) -> tuple[str, list[str], str]:
+    """What the engine runs (layout stripped, UTF-8) and the sha256 that pins it."""
+    exe = executable(bpmn_xml)
+    dmn_text = [to_bytes(parse_document(d, "decision table")).decode("utf-8") for d in dmn_xml]
+    return exe, dmn_text, definition_sha256(exe, dmn_text)
+
+
 def deploy(
     s: Session, bpmn_xml: bytes | str, dmn_xml: Sequence[bytes | str] = (),
     loan_type: str | None = None, created_by: str = "", strict: bool = True,
@@ -54,9 +63,7 @@ def deploy(
         raise InvalidDefinition(problems)
     root = parse_document(bpmn_xml)
     process_id = executable_process_ids(root)[0]
-    exe = executable(bpmn_xml)
-    dmn_text = [to_bytes(parse_document(d, "decision table")).decode("utf-8") for d in dmn_xml]
-    sha = definition_sha256(exe, dmn_text)
+    exe, dmn_text, sha = executable_bundle(bpmn_xml, dmn_xml)
     same = s.exec(select(ProcessDefinition).where(
         ProcessDefinition.process_id == process_id, ProcessDefinition.sha256 == sha)).first()
     if same is not None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 
-from sqlalchemy import UniqueConstraint
+from sqlalchemy import Column, LargeBinary, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 
@@ -154,3 +154,49 @@ class ApplicantRecord(SQLModel, table=True):
     application_id: str = Field(unique=True, max_length=64)
     snapshot: str  # JSON of verification.sources.ApplicationSnapshot
     created_at: dt.datetime = Field(default_factory=_now)
+
+
+class Document(SQLModel, table=True):
+    """An uploaded document. The bytes are encrypted at rest (AES-GCM, the row id as
+    associated data) under a key kept apart from the database: see store/documents.py."""
+
+    __tablename__ = "documents"
+
+    id: str = Field(default_factory=lambda: str(uuid.uuid4()), primary_key=True, max_length=64)
+    owner: str = Field(index=True, max_length=64)
+    kind: str = Field(max_length=32)
+    content_type: str = Field(max_length=64)
+    size: int
+    pages: int
+    sha256: str = Field(max_length=64)  # of the plain bytes
+    key_id: str = Field(default="k1", max_length=16)
+    ciphertext: bytes = Field(sa_column=Column(LargeBinary, nullable=False))  # nonce + sealed
+    created_at: dt.datetime = Field(default_factory=_now, index=True)
+
+
+class ScoreSnapshot(SQLModel, table=True):
+    """What the scoring activity scored: the feature row the champion saw and its PD, one
+    row per (application, model). Joined with `LoanOutcome` it becomes training data."""
+
+    __tablename__ = "score_snapshots"
+    __table_args__ = (UniqueConstraint("application_id", "model"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    application_id: str = Field(index=True, max_length=64)
+    model: str = Field(index=True, max_length=64)
+    model_version: int
+    features: str  # JSON of the feature row (NaN as null)
+    pd: float
+    created_at: dt.datetime = Field(default_factory=_now, index=True)
+
+
+class LoanOutcome(SQLModel, table=True):
+    """How a loan turned out (servicing reports it): the label for retraining."""
+
+    __tablename__ = "loan_outcomes"
+
+    id: int | None = Field(default=None, primary_key=True)
+    application_id: str = Field(unique=True, max_length=64)
+    defaulted: bool
+    observed_at: dt.datetime = Field(default_factory=_now)
+    recorded_by: str = Field(default="", max_length=64)

@@ -38,6 +38,8 @@ def build(loan_type: str, checks: list[tuple[str, str]], dmn_id: str) -> str:
         node("serviceTask", act, name, 350, y, svc(act, cont))
     node("parallelGateway", "join", "", 510, y_sys)
     node("serviceTask", "bureau", "Pull credit report", 590, y_sys, svc("pull_credit_report", cont))
+    node("serviceTask", "read_documents", "Read documents (OCR)", 665, y_sys + 130,
+         svc("read_documents", cont))
     node("serviceTask", "cross", "Cross-check sources", 740, y_sys, svc("cross_check", cont))
     node("serviceTask", "score", "Score credit risk", 890, y_sys, svc("score_application", cont))
     node("businessRuleTask", "route_rule", "Decide approval route", 1040, y_sys,
@@ -69,7 +71,8 @@ def build(loan_type: str, checks: list[tuple[str, str]], dmn_id: str) -> str:
         flow("fork", act)
         flow(act, "join")
     flow("join", "bureau")
-    flow("bureau", "cross")
+    flow("bureau", "read_documents")
+    flow("read_documents", "cross")
     flow("cross", "score")
     flow("score", "route_rule")
     flow("route_rule", "gw_route")

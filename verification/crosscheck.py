@@ -13,7 +13,18 @@ import pydantic
 from verification import national_id as nid
 from verification.fuzzy import company_similarity
 from verification.products import DEFAULT_PRODUCTS, ProductLimits
-from verification.report import Context, build_report, run_rules
+from verification.report import (
+    Check,
+    Context,
+    Rule,
+    Severity,
+    build_report,
+    could_not_check,
+    failed,
+    passed,
+    rule,
+    run_rules,
+)
 from verification.rules_application import APPLICATION_RULES
 from verification.rules_sources import (
     DEBT_SLACK_ABS,
@@ -76,7 +87,54 @@ def context_from_process_data(
         bureau=_load(data, "bureau", BureauReport, missing),
         sanctions=_load(data, "sanctions", SanctionsScreen, missing),
         others=others, history=history, history_known=history_known, missing=missing,
+        documents=_documents(data),
     )
+
+
+def _documents(data: Mapping[str, JSON]) -> dict[str, JSON] | None:
+    """read_documents' output; before it ran, ``documents`` may still hold references."""
+    raw = data.get("documents")
+    return raw if isinstance(raw, dict) and isinstance(raw.get("fields"), list) else None
+
+
+@rule("documents.ocr", Severity.warning, "Uploaded documents agree with the application",
+      ("application", "documents"))
+def documents_ocr(ctx: Context) -> Check | None:
+    """What OCR read from the uploads against what was typed. A field read with low
+    confidence, or a document that could not be read, goes to a person: never trusted,
+    never held against the applicant."""
+    referenced = bool(ctx.application.get("documents"))
+    if ctx.documents is None:
+        return could_not_check("The uploaded documents were not read.") if referenced else None
+    fields: list[dict[str, JSON]] = [f for f in ctx.documents.get("fields") or []
+                                     if isinstance(f, dict)]
+    results: list[dict[str, JSON]] = [r for r in ctx.documents.get("results") or []
+                                      if isinstance(r, dict)]
+    if not fields and not results:
+        return None
+
+    def where(status: str) -> list[str]:
+        # Names of document and field only: the values are personal data.
+        return [f"{f.get('document')}.{f.get('field')}" for f in fields
+                if f.get("status") == status]
+
+    disagree, uncertain = where("disagrees"), where("low_confidence")
+    rejected = [str(r.get("kind")) for r in results if r.get("status") == "rejected"]
+    if disagree:
+        return failed("What the uploaded documents say differs from the application: "
+                      + ", ".join(disagree) + ".", fields=disagree, uncertain=uncertain,
+                      unreadable=rejected)
+    if uncertain or rejected:
+        parts = ([f"read too uncertainly: {', '.join(uncertain)}"] if uncertain else []) + \
+            ([f"could not be read: {', '.join(rejected)}"] if rejected else [])
+        return could_not_check("A person must check the uploaded documents ("
+                               + "; ".join(parts) + ").", uncertain=uncertain,
+                               unreadable=rejected)
+    agreed = where("agrees")
+    return passed("The uploaded documents agree with the application.", fields=agreed)
+
+
+DOCUMENT_RULES: list[Rule] = [documents_ocr]
 
 
 def snapshot_of(application_id: str, application: Mapping[str, JSON]) -> ApplicationSnapshot:
@@ -155,7 +213,7 @@ def validation_report(ctx: Context, *, checked_at: str) -> dict[str, JSON]:
 
 def verification_report(ctx: Context, *, checked_at: str) -> dict[str, JSON]:
     """Every rule, plus the per-attribute agreement of the sources."""
-    findings = run_rules(APPLICATION_RULES + SOURCE_RULES, ctx)
+    findings = run_rules(APPLICATION_RULES + SOURCE_RULES + DOCUMENT_RULES, ctx)
     sources = {name: ("missing: " + ctx.missing[name]) if name in ctx.missing else "answered"
                for name in SOURCE_KEYS.values()}
     sources["internal_records"] = "answered" if ctx.others is not None else "not consulted"

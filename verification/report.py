@@ -84,6 +84,8 @@ class Context:
     others: list[ApplicationSnapshot] | None = None  # None: internal records not asked
     history: CustomerHistory | None = None
     history_known: bool = False
+    # read_documents' output (OCR of the uploads compared with the form); None: not read
+    documents: dict[str, JSON] | None = None
     # source -> why its answer is missing ("not in process data", "malformed")
     missing: dict[str, str] = field(default_factory=dict)
 

@@ -183,16 +183,11 @@ def field_errors(errors: Sequence[Mapping[str, Any]]) -> dict[str, str]:
     return out
 
 
-MAX_VERSION = 2**31 - 1  # beyond any deployed version, and beyond what SQL integers hold
-
-
 def validate(values: Mapping[str, str]) -> tuple[ApplicationCreate | None, dict[str, str]]:
     try:
         body = ApplicationCreate.model_validate(to_payload(values))
     except ValidationError as err:
         return None, field_errors(err.errors(include_url=False))
-    if body.process_version is not None and body.process_version > MAX_VERSION:
-        return None, {"process_version": "No such process version."}
     return body, {}
 
 

@@ -17,6 +17,7 @@ from api.applications.service import FINAL
 from api.auth.service import STAFF, authenticate, issue_token
 from api.deps import SessionDep, SettingsDep, current_user, temporal_client
 from api.errors import DomainError, Invalid, Unauthenticated
+from api.models import service as models
 from api.processes import service as processes
 from store import definitions
 from store.models import User
@@ -192,6 +193,14 @@ def process_diagram(request: Request, process_id: str, version: Version, _: Owne
                   definition=definition,
                   diagram_url=f"/api/process-definitions/{process_id}/versions/{version}"
                               "/diagram.bpmn")
+
+
+@router.get("/models")
+def model_list(request: Request, _: Owner, settings: SettingsDep) -> Response:
+    from risk.registry import ModelRegistry
+
+    return render(request, "models.html", title="Models",
+                  models=models.list_models(ModelRegistry(settings.models_path)))
 
 
 router.include_router(inbox_router)

@@ -115,6 +115,7 @@ def nav(user: User | None) -> list[tuple[str, str]]:
         items.append(("/tasks", "Inbox"))
     if has(user, OWNERS):
         items.append(("/processes", "Processes"))
+        items.append(("/models", "Models"))
     return items
 
 

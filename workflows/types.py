@@ -198,3 +198,35 @@ class FinishApplicationInput:
     status: str
     outcome: str
     reasons: list[str]
+
+
+# -- retraining from outcomes --------------------------------------------------------------
+
+
+@dataclass
+class RetrainModelsInput:
+    models: list[str] = field(default_factory=list)  # empty: every model with a champion
+    min_outcome_rows: int = 200  # fewer joined rows: nothing is trained
+    fast: bool = False  # few trees: for tests, never for decisions
+    actor: str = "retrain-schedule"
+
+
+@dataclass
+class ModelRetrainReport:
+    model: str
+    action: str  # skipped, promoted, kept_champion, failed
+    reason: str
+    outcome_rows: int = 0
+    training_rows: int = 0
+    holdout_rows: int = 0
+    champion_version: int | None = None
+    challenger_version: int | None = None
+    challenger_auc: float | None = None
+    champion_auc: float | None = None
+    gain: float | None = None
+    promoted: bool = False
+
+
+@dataclass
+class RetrainModelsResult:
+    models: list[ModelRetrainReport]

@@ -9,6 +9,8 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from verification.documents import DocumentKind
+
 
 class LoanType(StrEnum):
     personal = "personal"
@@ -98,6 +100,15 @@ class Business(BaseModel):
     annual_revenue: Annotated[float, Field(ge=0, le=1e12)]
 
 
+class DocumentRef(BaseModel):
+    """An uploaded document (POST /api/documents) the application relies on."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    document_id: Annotated[str, Field(min_length=1, max_length=64)]
+    kind: DocumentKind
+
+
 class ApplicationCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -116,6 +127,8 @@ class ApplicationCreate(BaseModel):
     bank_card: Annotated[str, Field(pattern=r"^\d{12,19}$")] | None = None
     # Name a process version to run; by default the latest of the loan type's process.
     process_version: Annotated[int, Field(ge=1, le=2**31 - 1)] | None = None
+    # Uploaded documents, read by OCR (read_documents) and cross-checked with the form.
+    documents: Annotated[list[DocumentRef], Field(max_length=20)] = []
 
     @model_validator(mode="after")
     def _business_details(self) -> ApplicationCreate:

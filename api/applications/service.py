@@ -13,7 +13,7 @@ from api.applications.schemas import ApplicationCreate
 from api.auth.service import STAFF
 from api.errors import Invalid, NotFound, Unavailable
 from store.definitions import DefinitionNotFound, latest_for_loan_type
-from store.models import Application, DecisionRecord, User
+from store.models import Application, DecisionRecord, Document, User
 from workflows.types import (
     DefinitionRef,
     LoanProcessInput,
@@ -92,8 +92,24 @@ def _public(app: Application, status: ProcessStatus | None = None) -> Applicatio
     return out
 
 
+def _check_documents(s: Session, user: User, body: ApplicationCreate) -> None:
+    """Each referenced document must be one the caller uploaded, of the kind named."""
+    errors: list[dict[str, object]] = []
+    for i, ref in enumerate(body.documents):
+        row = s.get(Document, ref.document_id)
+        if row is None or row.owner != user.username:
+            errors.append({"loc": ["body", "documents", i, "document_id"],
+                           "msg": "not one of your uploaded documents"})
+        elif row.kind != ref.kind.value:
+            errors.append({"loc": ["body", "documents", i, "kind"],
+                           "msg": f"the document was uploaded as {row.kind}"})
+    if errors:
+        raise Invalid(f"documents: {errors[0]['msg']}", errors)
+
+
 async def submit(s: Session, client: Client, user: User, body: ApplicationCreate,
                  task_queue: str) -> ApplicationPublic:
+    _check_documents(s, user, body)
     try:
         definition = latest_for_loan_type(s, body.loan_type.value, body.process_version)
     except DefinitionNotFound as err:

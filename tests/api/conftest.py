@@ -7,14 +7,18 @@ import httpx
 import pytest
 from temporalio.client import Client
 
+from activities.documents import DocumentActivities
 from activities.process import ProcessActivities
 from api.main import create_app
+from core.codec import secret_file
 from core.temporal import converter_for
 from runtime.worker import build_worker
 from store.db import session_factory
+from store.documents import SqlDocumentStore
 from tests.conftest import make_settings
 from tests.support import LiveServer
 from tests.workflows.fakes import FAKE_OUTSIDE
+from verification.documents import TesseractOcr
 
 
 class Api:
@@ -46,7 +50,12 @@ async def api(tmp_path, db_url, temporal_address, running_worker) -> AsyncIterat
         process = ProcessActivities(session_factory(settings.db_url))
         acts = [process.load_definition, process.assign_task, process.close_task,
                 process.record_decision, process.finish_application, process.disburse_loan,
-                process.notify_applicant, *FAKE_OUTSIDE]
+                process.notify_applicant,
+                *[a for a in FAKE_OUTSIDE if a.__name__ != "read_documents"]]
+        # The real document reader on the store the API writes to (the same key file).
+        store = SqlDocumentStore(session_factory(settings.db_url),
+                                 secret_file(settings.data_dir / "documents.key"))
+        acts.append(DocumentActivities(store, TesseractOcr()).read_documents)
         await running_worker(build_worker(client, settings, acts))
         async with httpx.AsyncClient(base_url=server.url, timeout=30) as http:
             yield Api(http, settings)

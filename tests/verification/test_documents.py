@@ -119,3 +119,36 @@ def test_real_ocr_reads_rendered_documents(kind: DocumentKind, render: object,
     rows = {r["field"]: r["status"] for r in compare(doc, APPLICATION)}
     assert all(rows[name] in ("agrees", "low_confidence") for name in expected)
     assert doc.seconds < 10
+
+
+def _report(documents_out: object, referenced: bool = True) -> dict:
+    import datetime as dt
+
+    from verification.crosscheck import context_from_process_data, verification_report
+    application = {**APPLICATION, "documents": [{"document_id": "d1", "kind": "id_card"}]
+                   if referenced else []}
+    data = {"application": application, "documents": documents_out}
+    ctx = context_from_process_data(data, today=dt.date(2024, 6, 1))
+    report = verification_report(ctx, checked_at="2024-06-01T00:00:00Z")
+    return next((f for f in report["findings"] if f["rule_id"] == "documents.ocr"), {})
+
+
+def test_cross_check_uses_what_ocr_read() -> None:
+    def out(*fields: tuple[str, str], rejected: bool = False) -> dict:
+        return {"results": [{"document_id": "d1", "kind": "id_card",
+                             "status": "rejected" if rejected else "read"}],
+                "fields": [{"document": "id_card", "field": f, "status": s, "confidence": 90}
+                           for f, s in fields],
+                "prefill": {}, "needs_review": False}
+
+    ok = _report(out(("full_name", "agrees"), ("national_id", "agrees")))
+    assert ok["status"] == "passed"
+    bad = _report(out(("full_name", "agrees"), ("national_id", "disagrees")))
+    assert bad["status"] == "failed" and bad["evidence"]["fields"] == ["id_card.national_id"]
+    assert "440305" not in bad["message"]  # names fields, never values
+    unsure = _report(out(("full_name", "low_confidence")))
+    assert unsure["status"] == "could_not_check" and "full_name" in unsure["message"]
+    assert _report(out(rejected=True))["status"] == "could_not_check"
+    # referenced but never read (the reader failed): a person looks; none: no finding
+    assert _report([{"document_id": "d1", "kind": "id_card"}])["status"] == "could_not_check"
+    assert _report(None, referenced=False) == {}

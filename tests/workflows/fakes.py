@@ -72,5 +72,13 @@ def plan_deadlines(inp: ServiceTaskInput) -> ServiceTaskResult:
     return ServiceTaskResult({"deadlines": {"uw_review": due, "senior_review": due}})
 
 
+@activity.defn(name="read_documents")
+def read_documents(inp: ServiceTaskInput) -> ServiceTaskResult:
+    refs = _app(inp).get("documents") or []
+    return ServiceTaskResult({"documents": {
+        "results": [{**r, "status": "read"} for r in refs], "fields": [], "prefill": {},
+        "needs_review": False}})
+
+
 FAKE_OUTSIDE = [plan_deadlines, validate_application, verify_identity, check_employment, screen_sanctions,
-                pull_credit_report, cross_check, score_application]
+                pull_credit_report, read_documents, cross_check, score_application]

@@ -11,10 +11,9 @@ from temporalio import workflow
 from temporalio.client import WorkflowHistory
 from temporalio.worker import Replayer, UnsandboxedWorkflowRunner
 
-from bpmn.engine import definition_sha256
 from core.codec import data_converter, parse_keys
 from runtime.worker import workflow_runner
-from store.definitions import DIAGRAMS, SHIPPED, executable
+from store.definitions import DIAGRAMS, SHIPPED, executable_bundle
 from tests.conftest import TEST_KEY
 from workflows.loan_process import LoanProcessWorkflow
 from workflows.types import LoanProcessInput
@@ -50,8 +49,8 @@ async def pinned_sha(path: Path) -> str:
 async def test_every_shipped_diagram_version_has_recorded_histories() -> None:
     recorded = {await pinned_sha(p) for p in HISTORIES}
     for bpmn_file, dmn_files in SHIPPED.values():
-        sha = definition_sha256(executable((DIAGRAMS / bpmn_file).read_bytes()),
-                                [(DIAGRAMS / d).read_text() for d in dmn_files])
+        _, _, sha = executable_bundle((DIAGRAMS / bpmn_file).read_bytes(),
+                                      [(DIAGRAMS / d).read_bytes() for d in dmn_files])
         assert sha in recorded, f"{bpmn_file} changed: run `python -m tools.record_histories`"
 
 
