@@ -64,6 +64,8 @@ BENCH_ACTIVITIES = [
     _instant("score_application", "score",
              lambda inp: {"grade": _grade(inp), "model_version": "bench", "reasons": []}),
     _instant("plan_deadlines", "deadlines", {}),
+    _instant("read_documents", "documents", {"results": [], "fields": {}, "prefill": {},
+                                             "needs_review": []}),
 ]
 
 

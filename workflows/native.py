@@ -56,6 +56,7 @@ class NativeLoanWorkflow:
                                         call("screen_sanctions", "screen_sanctions")):
             data.update(out)
         data.update(await call("pull_credit_report", "bureau"))
+        data.update(await call("read_documents", "read_documents"))
         data.update(await call("cross_check", "cross"))
         await self._record(inp, "cross", "automated", str(data["verification"].get("outcome")))
         data.update(await call("score_application", "score"))
