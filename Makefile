@@ -15,8 +15,9 @@ $(VENV)/.installed: pyproject.toml
 	$(PY) -m pip install -q -e '.[dev]'
 	touch $@
 
-# bpmn-js and htmx from npm; postinstall copies their dist bundles to web/static/vendor.
-web/static/vendor/.installed: package.json package-lock.json
+# bpmn-js, dmn-js and htmx from npm; postinstall (web/vendor.mjs) copies their dist bundles
+# to web/static/vendor and builds the modeler bundle from web/modeler/ with esbuild.
+web/static/vendor/.installed: package.json package-lock.json web/vendor.mjs $(wildcard web/modeler/*)
 	npm ci --no-audit --no-fund
 	touch $@
 

@@ -63,6 +63,11 @@ class DeadlineActivities:
         """Due times for the review steps named in the diagram
         (loanflow:durations="uw_review=P2D,senior_review=P3D")."""
         spec = inp.params.get("durations", "")
+        try:
+            remind_at = float(inp.params.get("remindAt") or 0.75)
+        except ValueError:
+            remind_at = 0.75
+        remind_at = min(max(remind_at, 0.0), 1.0)
         now = dt.datetime.now(dt.UTC)
         out: dict[str, str] = {}
         for part in filter(None, (p.strip() for p in spec.split(","))):
@@ -73,4 +78,7 @@ class DeadlineActivities:
                 raise ApplicationError(f"{inp.element_id}: {err}", type="BadDiagram",
                                        non_retryable=True) from None
             out[element.strip()] = self.calendar.add(now, minutes).isoformat()
+            # A reminder once most of the working time is gone (loanflow:remindAt).
+            out[f"{element.strip()}_remind"] = \
+                self.calendar.add(now, int(minutes * remind_at)).isoformat()
         return ServiceTaskResult({"deadlines": out})

@@ -10,21 +10,23 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import func
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from bpmn.registry import lane_role, may_act_for
+from activities.assignment import Choice, Requirement, candidate, choose
+from bpmn.registry import lane_role
+from store.approvers import OpenLoad, approvers, four_eyes, open_loads
 from store.models import (
+    Alert,
     Application,
     DecisionRecord,
     Disbursement,
     Notification,
     ProcessDefinition,
     Task,
-    User,
+    TaskEvent,
 )
 from workflows.types import (
     AssignTaskInput,
@@ -40,6 +42,7 @@ from workflows.types import (
 )
 
 SessionFactory = Callable[[], Session]
+SYSTEM = "loanflow"  # the actor of what the process does by itself
 
 
 def _now() -> dt.datetime:
@@ -94,14 +97,19 @@ class ProcessActivities:
             if existing is not None:  # a retry after the row was written
                 return AssignTaskResult(inp.task_id, existing.assignee, existing.role or "",
                                         existing.assignment_reason)
-            assignee, reason = self._choose(s, role, inp)
+            choice = self._choose(s, role, inp)
+            assignee = choice.assignee
             s.add(Task(
                 id=inp.task_id, application_id=inp.application_id, workflow_id=inp.workflow_id,
                 element_id=inp.element_id, occurrence=inp.occurrence, name=inp.name, role=role,
                 assignee=assignee, amount=inp.amount, loan_type=inp.loan_type,
-                excluded_users=",".join(inp.excluded_users), assignment_reason=reason,
-                due_at=_parse_due(inp.due_at),
+                excluded_users=",".join(inp.excluded_users), assignment_reason=choice.summary,
+                required_skills=",".join(inp.required_skills), language=inp.language,
+                industry=choice.requirement.industry, min_authority=inp.min_authority,
+                effort=inp.effort, priority=inp.priority, due_at=_parse_due(inp.due_at),
             ))
+            _record_choice(s, inp, role, choice)
+            _record_escalation(s, inp, choice.assignee)
             app = s.get(Application, inp.application_id)
             if app is not None:
                 app.status, app.updated_at = "in_review", _now()
@@ -115,29 +123,27 @@ class ProcessActivities:
                 return AssignTaskResult(inp.task_id, row.assignee, row.role or "",
                                         row.assignment_reason)
         activity.logger.info("task %s assigned to %s", inp.task_id, assignee or "queue")
-        return AssignTaskResult(inp.task_id, assignee, role or "", reason)
+        return AssignTaskResult(inp.task_id, assignee, role or "", choice.summary)
 
-    def _choose(self, s: Session, role: str | None, inp: AssignTaskInput) -> tuple[str | None, str]:
-        """Least loaded eligible approver (open tasks / capacity), ties by name."""
-        users = [u for u in s.exec(select(User).where(User.active)).all()
-                 if may_act_for(u.role_list, role)]
-        eligible = [u for u in users
-                    if u.username not in inp.excluded_users and u.authority_limit >= inp.amount]
-        # People of the lane's own role first; a higher role only when none of them can.
-        exact = [u for u in eligible if role in u.role_list]
-        eligible = exact or eligible
-        if not eligible:
-            return None, f"nobody eligible for role {role}: left in the {role} queue"
-        counts = s.exec(select(Task.assignee, func.count())
-                        .where(col(Task.status).in_(["open", "claimed"]))
-                        .group_by(col(Task.assignee))).all()
-        loads: dict[str | None, int] = {a: int(n) for a, n in counts}
-        ranked = sorted(eligible, key=lambda u: (loads.get(u.username, 0) / max(u.capacity, 1),
-                                                  u.username))
-        chosen = ranked[0]
-        summary = ", ".join(f"{u.username}={loads.get(u.username, 0)}/{u.capacity:g}"
-                            for u in ranked)
-        return chosen.username, f"lowest load among eligible ({summary})"
+    def _choose(self, s: Session, role: str | None, inp: AssignTaskInput) -> Choice:
+        """The rule of activities/assignment.py over the approvers and their loads now."""
+        eyes = four_eyes(s, inp.application_id, inp.excluded_users)
+        industry = inp.industry
+        app = s.get(Application, inp.application_id)
+        if app is not None and not industry:  # a business loan names its industry
+            business = json.loads(app.payload or "{}").get("business") or {}
+            industry = str(business.get("industry") or "")
+        req = Requirement(
+            role=role, amount=inp.amount, loan_type=inp.loan_type,
+            skills=[t for t in inp.required_skills if t], language=inp.language, industry=industry,
+            min_authority=inp.min_authority, effort=inp.effort, applicant=eyes.applicant,
+            submitter=eyes.submitter, earlier_deciders=eyes.earlier_deciders,
+            previous_assignee=inp.previous_assignee,
+        )
+        loads = open_loads(s)
+        people = [candidate(u, loads.get(u.username, OpenLoad()).effort,
+                            loads.get(u.username, OpenLoad()).tasks) for u in approvers(s)]
+        return choose(req, people, _now())
 
     @activity.defn(name="close_task")
     def close_task(self, inp: CloseTaskInput) -> None:
@@ -236,6 +242,34 @@ class ProcessActivities:
                 except IntegrityError:
                     s.rollback()
         return ServiceTaskResult({"notified": True})
+
+
+def _record_choice(s: Session, inp: AssignTaskInput, role: str | None, choice: Choice) -> None:
+    """The full reason as a task event; nobody eligible also raises an alert."""
+    detail = json.dumps(choice.as_json())
+    if choice.assignee is not None:
+        s.add(TaskEvent(task_id=inp.task_id, application_id=inp.application_id, kind="assigned",
+                        actor=SYSTEM, to_user=choice.assignee, reason=choice.summary,
+                        detail=detail))
+        return
+    s.add(TaskEvent(task_id=inp.task_id, application_id=inp.application_id, kind="queued",
+                    actor=SYSTEM, reason=choice.summary, detail=detail))
+    s.add(Alert(kind="unassigned_task", subject=inp.task_id, role=role,
+                message=f"{inp.name or inp.element_id}: {choice.summary}"))
+
+
+def _record_escalation(s: Session, inp: AssignTaskInput, to: str | None) -> None:
+    """An overdue task handed up: the chain is on both tasks' logs."""
+    if not inp.escalated_from:
+        return
+    old = s.get(Task, inp.escalated_from)
+    holder = (old.claimed_by or old.assignee) if old is not None else None
+    detail = json.dumps({"from_task": inp.escalated_from, "to_task": inp.task_id})
+    why = f"overdue: handed up to {inp.name or inp.element_id}"
+    for task_id in (inp.escalated_from, inp.task_id):
+        s.add(TaskEvent(task_id=task_id, application_id=inp.application_id, kind="escalated",
+                        actor=SYSTEM, from_user=holder, to_user=to or f"queue:{inp.lane}",
+                        reason=why, detail=detail))
 
 
 def _application(inp: ServiceTaskInput) -> dict[str, Any]:

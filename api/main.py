@@ -12,10 +12,12 @@ from temporalio.client import Client
 
 from api import errors
 from api.applications.router import router as applications_router
+from api.approvers.router import router as approvers_router
 from api.auth.router import router as auth_router
 from api.documents.router import router as documents_router
 from api.models.router import router as models_router
 from api.processes.router import router as processes_router
+from api.tasks.router import alerts_router
 from api.tasks.router import router as tasks_router
 from core.settings import Settings, get_settings
 from core.temporal import connect
@@ -57,9 +59,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(auth_router)
     app.include_router(applications_router)
     app.include_router(tasks_router)
+    app.include_router(alerts_router)
     app.include_router(processes_router)
     app.include_router(documents_router)
     app.include_router(models_router)
+    app.include_router(approvers_router)
     app.include_router(pages_router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 

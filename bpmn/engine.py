@@ -14,30 +14,29 @@ import sys
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from lxml import etree
 from SpiffWorkflow.bpmn import BpmnWorkflow
-from SpiffWorkflow.bpmn.parser.TaskParser import TaskParser
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
-from SpiffWorkflow.bpmn.specs.data_spec import BpmnDataStoreSpecification
-from SpiffWorkflow.bpmn.specs.defaults import EndEvent, ServiceTask
+from SpiffWorkflow.bpmn.specs.defaults import EndEvent
 from SpiffWorkflow.bpmn.specs.event_definitions.item_aware_event import ErrorEventDefinition
 from SpiffWorkflow.bpmn.specs.mixins.events.event_types import CatchingEvent
-from SpiffWorkflow.bpmn.specs.mixins.subworkflow_task import SubWorkflowTask
 from SpiffWorkflow.bpmn.specs.mixins.user_task import UserTask as UserTaskMixin
 from SpiffWorkflow.bpmn.util.task import BpmnTaskIterator
-from SpiffWorkflow.camunda.parser.CamundaParser import CamundaParser
-from SpiffWorkflow.camunda.parser.task_spec import CamundaTaskParser
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.util.task import TaskIterator, TaskState
 
 from bpmn import clock as _clock
+from bpmn import compile_checks as checks
+from bpmn import timers as _timers
+from bpmn.compile_checks import DefinitionError as DefinitionError
+from bpmn.compile_checks import executable_process_ids as executable_process_ids
 from bpmn.safe_eval import ExpressionError
 from bpmn.script_env import RestrictedEnvironment
-from bpmn.xml import BPMN_NS, DMN_NAMESPACES, LOANFLOW_NS, XmlRefused, parse_document, strip_layout
+from bpmn.spiff_parser import ExternalServiceTask, LoanflowParser
+from bpmn.xml import XmlRefused, parse_document, strip_layout
 
 _clock.install()
 # Spiff walks its task tree recursively: a chain of a few hundred sequential elements
@@ -63,9 +62,6 @@ def _lift_task_depth_limit() -> None:
 
 _lift_task_depth_limit()
 
-CAMUNDA_NS = "http://camunda.org/schema/1.0/bpmn"
-SPIFF_NS = "http://spiffworkflow.org/bpmn/schema/1.0/core"
-
 
 class EngineError(Exception):
     """A problem in a diagram at run time, tied to the element where it happened."""
@@ -74,113 +70,6 @@ class EngineError(Exception):
         super().__init__(f"{element_id}: {reason}")
         self.element_id = element_id
         self.reason = reason
-
-
-class DefinitionError(Exception):
-    """A diagram that cannot be compiled; `problems` name the element and the reason."""
-
-    def __init__(self, problems: Sequence[tuple[str, str]]) -> None:
-        self.problems = list(problems)
-        super().__init__("; ".join(f"{el}: {why}" for el, why in self.problems))
-
-
-# --- specs with what loanflow reads from the diagram -----------------------------------
-
-
-def _extensions(node: etree._Element) -> dict[str, str]:
-    """loanflow:* attributes, plus the Camunda/Spiff ways of naming a service."""
-    out = {
-        etree.QName(k).localname: v
-        for k, v in node.attrib.items()
-        if isinstance(k, str) and k.startswith(f"{{{LOANFLOW_NS}}}")
-    }
-    for attr in ("topic", "class", "delegateExpression", "expression", "type"):
-        value = node.get(f"{{{CAMUNDA_NS}}}{attr}")
-        if value and "activity" not in out:
-            out["external"] = value
-    spiff_op = node.find(f".//{{{SPIFF_NS}}}serviceTaskOperator")
-    if spiff_op is not None and spiff_op.get("id"):
-        out.setdefault("external", str(spiff_op.get("id")))
-    return out
-
-
-class _StandardLoopMixin:
-    """Standard BPMN multi-instance (loopDataInputRef / inputDataItem) where the Camunda
-    parser only knows camunda:collection and would refuse the element."""
-
-    node: etree._Element
-
-    def _add_multiinstance_task(self, loop_characteristics: etree._Element) -> None:
-        camunda = loop_characteristics.get(f"{{{CAMUNDA_NS}}}collection") is not None
-        standard = loop_characteristics.find(f"{{{BPMN_NS}}}loopDataInputRef") is not None
-        if standard and not camunda:
-            TaskParser._add_multiinstance_task(self, loop_characteristics)
-        else:
-            super()._add_multiinstance_task(loop_characteristics)  # type: ignore[misc]
-
-
-class ExternalServiceTask(ServiceTask):  # type: ignore[misc]
-    """A service task run by the workflow as an activity, not inside the engine."""
-
-    def __init__(self, wf_spec: Any, bpmn_id: str, extensions: dict[str, str], **kwargs: Any):
-        super().__init__(wf_spec, bpmn_id, **kwargs)
-        self.manual = True
-        self.loanflow = extensions
-
-    def _run_hook(self, my_task: Any) -> bool:
-        return True
-
-
-class ServiceTaskParser(_StandardLoopMixin, CamundaTaskParser):  # type: ignore[misc]
-    def create_task(self) -> ExternalServiceTask:
-        return ExternalServiceTask(
-            self.spec, self.bpmn_id, extensions=_extensions(self.node), **self.bpmn_attributes
-        )
-
-
-class _TaggedParserMixin(_StandardLoopMixin):
-    """Keeps loanflow:* attributes of every element on its spec."""
-
-    node: etree._Element
-
-    def create_task(self) -> Any:
-        task = super().create_task()  # type: ignore[misc]
-        task.loanflow = _extensions(self.node)
-        return task
-
-
-def _tagged(parser_cls: type) -> type:
-    return type(f"Tagged{parser_cls.__name__}", (_TaggedParserMixin, parser_cls), {})
-
-
-class LoanflowParser(CamundaParser):  # type: ignore[misc]
-    OVERRIDE_PARSER_CLASSES = {
-        **{
-            tag: (_tagged(p), s)
-            for tag, (p, s) in CamundaParser.OVERRIDE_PARSER_CLASSES.items()
-        },
-        f"{{{BPMN_NS}}}serviceTask": (ServiceTaskParser, ExternalServiceTask),
-        f"{{{BPMN_NS}}}sendTask": (ServiceTaskParser, ExternalServiceTask),
-    }
-
-    def _add_data_stores(self, bpmn: etree._Element) -> None:
-        """A data store is an outside system: loanflow reaches those through service
-        tasks, so associations with one document the diagram and move no data. Spiff
-        would refuse the whole file for want of an implementation class."""
-        for node in bpmn.iter(f"{{{BPMN_NS}}}dataStore"):
-            store_id = node.get("id")
-            if store_id:
-                self.data_stores[store_id] = _DocumentedDataStore(
-                    store_id, node.get("name") or store_id
-                )
-
-
-class _DocumentedDataStore(BpmnDataStoreSpecification):  # type: ignore[misc]
-    def get(self, my_task: Any, **kwargs: Any) -> None:
-        return None
-
-    def set(self, my_task: Any, **kwargs: Any) -> None:
-        return None
 
 
 # --- compiled definitions --------------------------------------------------------------
@@ -203,12 +92,6 @@ def definition_sha256(bpmn_xml: bytes | str, dmn_xml: Sequence[bytes | str] = ()
     return h.hexdigest()
 
 
-def executable_process_ids(root: etree._Element) -> list[str]:
-    procs = root.findall(f"{{{BPMN_NS}}}process")
-    ids = [str(p.get("id")) for p in procs if p.get("isExecutable", "true") != "false"]
-    return ids or [str(p.get("id")) for p in procs]
-
-
 def compile_definition(
     bpmn_xml: bytes | str,
     dmn_xml: Sequence[bytes | str] = (),
@@ -223,29 +106,9 @@ def compile_definition(
         extra_roots = [strip_layout(parse_document(b)) for b in extra_bpmn]
     except XmlRefused as err:
         raise DefinitionError([("document", str(err))]) from None
-    if root.tag != f"{{{BPMN_NS}}}definitions":
-        raise DefinitionError([("document", "not a BPMN 2.0 document (no bpmn:definitions)")])
-    for d in dmn_roots:
-        if etree.QName(d).namespace not in DMN_NAMESPACES:
-            raise DefinitionError([("decision table", "not a DMN document")])
-    ids = executable_process_ids(root)
-    if not ids:
-        raise DefinitionError([("document", "no process in the diagram")])
-    duplicates = _duplicate_ids([root, *extra_roots])
-    if duplicates:
-        raise DefinitionError([(d, "this id is used by more than one element") for d in duplicates])
-    problems = _dangling_event_refs([root, *extra_roots])
-    problems += [(str(el.get("id", "?")), "business rule task names no decision table "
-                                          "(camunda:decisionRef)")
-                 for r in (root, *extra_roots) for el in r.iter(f"{{{BPMN_NS}}}businessRuleTask")
-                 if el.get(f"{{{CAMUNDA_NS}}}decisionRef") is None]
-    problems += [("decision table", "no decision in the DMN document") for d in dmn_roots
-                 if d.find(f"{{{etree.QName(d).namespace}}}decision") is None]
-    if problems:
-        raise DefinitionError(problems)
+    ids = checks.check_documents(root, dmn_roots, extra_roots)
     pid = process_id or ids[0]
-    renamed = {**_rename_reserved_ids(root), **{k: v for r in extra_roots
-                                               for k, v in _rename_reserved_ids(r).items()}}
+    renamed = checks.rename_reserved_ids([root, *extra_roots])
     parser = LoanflowParser()
     try:
         parser.add_bpmn_xml(root, filename="diagram.bpmn")
@@ -262,128 +125,10 @@ def compile_definition(
     except (SpiffWorkflowException, KeyError, TypeError, AttributeError, ValueError,
             IndexError, AssertionError) as err:
         raise DefinitionError([(pid, f"{type(err).__name__}: {_first_line(err)}")]) from None
-    _restore_reserved_ids([spec, *subprocess_specs.values()], renamed)
-    _refuse_recursive_calls(pid, spec, subprocess_specs)
+    checks.restore_reserved_ids([spec, *subprocess_specs.values()], renamed)
+    checks.refuse_recursive_calls(pid, spec, subprocess_specs)
     sha = definition_sha256(bpmn_xml, dmn_xml)
     return CompiledProcess(sha, pid, spec, subprocess_specs, allow_scripts)
-
-
-def _duplicate_ids(roots: Sequence[etree._Element]) -> list[str]:
-    """Spiff keys its specs by id: a second element with the same id silently replaces
-    the first (unless its XSD validator is on), so duplicates are refused here."""
-    dups: list[str] = []
-    for root in roots:  # ids are unique per document; called diagrams may repeat them
-        seen: set[str] = set()
-        for el in root.iter():
-            if not isinstance(el.tag, str) or etree.QName(el).namespace != BPMN_NS:
-                continue
-            id_ = el.get("id")
-            if id_ is not None and id_ in seen and id_ not in dups:
-                dups.append(id_)
-            seen.add(id_ or "")
-    return dups
-
-
-_EVENT_REFS = {"messageRef": "message", "signalRef": "signal", "errorRef": "error",
-               "escalationRef": "escalation"}
-
-
-def _dangling_event_refs(roots: Sequence[etree._Element]) -> list[tuple[str, str]]:
-    """An event naming a message, signal, error or escalation the diagram does not
-    define: Spiff's own check for this crashes (TypeError, AssertionError)."""
-    defined = {(etree.QName(el).localname, el.get("id")) for r in roots for el in r
-               if isinstance(el.tag, str)}
-    problems = []
-    for root in roots:
-        for el in root.iter(f"{{{BPMN_NS}}}*"):
-            if not etree.QName(el).localname.endswith("EventDefinition"):
-                continue
-            for attr, kind in _EVENT_REFS.items():
-                ref = el.get(attr)
-                if ref is not None and (kind, ref) not in defined:
-                    owner = el.getparent()
-                    element = owner.get("id", "?") if owner is not None else "?"
-                    problems.append((element, f"refers to {kind} '{ref}', which the diagram "
-                                              f"does not define"))
-    return problems
-
-
-# Names Spiff gives its own tasks in every process spec: an element with one of these ids
-# would replace them ("No output task connected").
-_RESERVED_IDS = frozenset({"Start", "End", "Root"})
-_REF_ATTRS = ("sourceRef", "targetRef", "attachedToRef", "default", "bpmnElement")
-_REF_TEXTS = frozenset({"incoming", "outgoing", "flowNodeRef"})
-_SCOPES = frozenset({"process", "subProcess", "transaction", "adHocSubProcess"})
-
-
-def _rename_reserved_ids(root: etree._Element) -> dict[str, str]:
-    """Give flow nodes whose id is one of Spiff's internal names a private id for the
-    parser (references follow); returns {private id: id in the diagram}."""
-    taken = {str(el.get("id")) for el in root.iter() if isinstance(el.tag, str) and el.get("id")}
-    renames: dict[str, str] = {}
-    for el in root.iter(f"{{{BPMN_NS}}}*"):
-        old = str(el.get("id"))
-        parent = el.getparent()
-        if old in _RESERVED_IDS and parent is not None and \
-                not etree.QName(el).localname.startswith("data") and \
-                etree.QName(parent).localname in _SCOPES:
-            new = f"{old}__loanflow"
-            while new in taken:
-                new += "_"
-            taken.add(new)
-            renames[old] = new
-    if not renames:
-        return {}
-    for el in root.iter():
-        if not isinstance(el.tag, str):
-            continue
-        if el.get("id") in renames and el.getparent() is not None:
-            el.set("id", renames[str(el.get("id"))])
-        for attr in _REF_ATTRS:
-            if el.get(attr) in renames:
-                el.set(attr, renames[str(el.get(attr))])
-        if etree.QName(el).localname in _REF_TEXTS and (el.text or "").strip() in renames:
-            el.text = renames[(el.text or "").strip()]
-    return {new: old for old, new in renames.items()}
-
-
-def _restore_reserved_ids(specs: Sequence[Any], renamed: Mapping[str, str]) -> None:
-    """Outside the parser an element keeps the id it has in the diagram."""
-    if not renamed:
-        return
-    for proc_spec in specs:
-        for task_spec in proc_spec.task_specs.values():
-            bpmn_id = getattr(task_spec, "bpmn_id", None)
-            if isinstance(bpmn_id, str) and bpmn_id in renamed:
-                task_spec.bpmn_id = renamed[bpmn_id]
-
-
-def _refuse_recursive_calls(pid: str, spec: Any, subprocess_specs: Mapping[str, Any]) -> None:
-    """A call activity that (directly or through others) calls its own process would
-    expand for ever: Spiff hangs. Refuse it at deploy, naming the call activity."""
-    specs = {pid: spec, **subprocess_specs}
-    calls: dict[str, list[tuple[str, str]]] = {
-        name: [(str(t.bpmn_id or t.name), str(t.spec)) for t in s.task_specs.values()
-               if isinstance(t, SubWorkflowTask) and t.spec in specs]
-        for name, s in specs.items()
-    }
-    path: list[str] = []
-    done: set[str] = set()
-
-    def visit(name: str) -> None:
-        path.append(name)
-        for element, called in calls.get(name, []):
-            if called in path:
-                chain = " -> ".join([*path[path.index(called):], called])
-                raise DefinitionError([(element, f"calls process '{called}' recursively "
-                                                 f"({chain}); recursion is refused because "
-                                                 "it never ends")])
-            if called not in done:
-                visit(called)
-        path.pop()
-        done.add(name)
-
-    visit(pid)
 
 
 def _first_line(err: BaseException) -> str:
@@ -470,6 +215,37 @@ def _is_element(task: Any) -> bool:
     return bool(getattr(spec, "bpmn_id", None)) and type(spec).__name__ in _KIND_BY_CLASS
 
 
+def _tasks(workflow: Any, state: int, manual: bool | None = None) -> list[Any]:
+    """`workflow.get_tasks(state=..., manual=...)`, in the same depth-first order (which
+    orders the commands a workflow issues), without the per-task bookkeeping of Spiff's
+    iterator: the instance asks this several times per step."""
+    if state & TaskState.PREDICTED_MASK:
+        min_state = TaskState.MAYBE
+    elif state & TaskState.DEFINITE_MASK:
+        min_state = TaskState.FUTURE
+    else:
+        min_state = TaskState.COMPLETED
+    into_finished = not state <= TaskState.FINISHED_MASK
+    subprocesses = workflow.subprocesses
+    out = []
+    stack = [workflow.task_tree]
+    while stack:
+        task = stack.pop()
+        task_state = task.state
+        if task_state & state and (manual is None or task.task_spec.manual == manual):
+            out.append(task)
+        sub = subprocesses.get(task.id)
+        if sub is None:
+            if task._children and task_state >= min_state:
+                stack.extend(reversed(task.children))
+            continue
+        nxt = task.children
+        if into_finished or task_state < TaskState.FINISHED_MASK:
+            nxt.insert(0, sub.task_tree)
+        stack.extend(reversed(nxt))
+    return out
+
+
 class ProcessInstance:
     """One process instance, stepped by its owner. Not thread-safe; no I/O."""
 
@@ -479,7 +255,12 @@ class ProcessInstance:
         self._occurrences: dict[str, int] = {}
         self._occurrence_of: dict[Any, int] = {}
         self._seen_done: set[Any] = set()
+        self._step_counts: dict[str, int] = {}
+        # Ready manual tasks, read many times between two steps: cleared whenever the
+        # engine may have moved.
+        self._ready: list[Any] | None = None
         self.steps: list[CompletedStep] = []
+        self._held: dict[tuple[str, int], _timers.Held] = {}
         engine = PythonScriptEngine(environment=RestrictedEnvironment(process.allow_scripts))
         with _clock.use(clock):
             try:
@@ -498,20 +279,25 @@ class ProcessInstance:
 
     def advance(self) -> None:
         """Run everything the engine can run by itself (gateways, rules, events)."""
+        self._ready = None
         with _clock.use(self.clock):
             try:
-                self.workflow.refresh_waiting_tasks()
+                self.workflow.refresh_timers()
                 self.workflow.do_engine_steps()
             except Exception as err:  # never a bare TypeError: that would retry for ever
                 raise _engine_error(err) from None
+            finally:
+                self._ready = None
         self._collect_steps()
 
     def _collect_steps(self) -> None:
-        for task in self.workflow.get_tasks(state=TaskState.COMPLETED):
+        for task in _tasks(self.workflow, TaskState.COMPLETED):
             if task.id in self._seen_done or not _is_element(task):
                 continue
             self._seen_done.add(task.id)
             spec = task.task_spec
+            occurrence = self._step_counts.get(spec.bpmn_id, 0) + 1
+            self._step_counts[spec.bpmn_id] = occurrence
             self.steps.append(
                 CompletedStep(
                     element_id=spec.bpmn_id,
@@ -519,7 +305,7 @@ class ProcessInstance:
                     kind=_KIND_BY_CLASS[type(spec).__name__],
                     at=datetime.fromtimestamp(task.last_state_change, UTC),
                     outcome=_outcome(task),
-                    occurrence=sum(1 for s in self.steps if s.element_id == spec.bpmn_id) + 1,
+                    occurrence=occurrence,
                     inputs=_rule_inputs(task),
                 )
             )
@@ -532,11 +318,10 @@ class ProcessInstance:
         return self._occurrence_of[task.id]
 
     def _ready_manual(self) -> list[Any]:
-        return [
-            t
-            for t in self.workflow.get_tasks(state=TaskState.READY, manual=True)
-            if getattr(t.task_spec, "bpmn_id", None)
-        ]
+        if self._ready is None:
+            self._ready = [t for t in _tasks(self.workflow, TaskState.READY, manual=True)
+                           if getattr(t.task_spec, "bpmn_id", None)]
+        return self._ready
 
     def ready_service_calls(self) -> list[ServiceCall]:
         calls = []
@@ -585,12 +370,15 @@ class ProcessInstance:
     def complete(self, element_id: str, occurrence: int, output: Mapping[str, Any]) -> None:
         """Finish a service or user task with what it produced, then step on."""
         task = self._find_ready(element_id, occurrence)
+        self._ready = None
         with _clock.use(self.clock):
             task.data.update(dict(output))
             try:
                 task.run()
             except Exception as err:
                 raise _engine_error(err) from None
+            finally:
+                self._ready = None
         self.advance()
 
     # -- waiting and finishing -----------------------------------------------------------
@@ -611,8 +399,23 @@ class ProcessInstance:
                     continue
                 if moment.tzinfo is None:
                     moment = moment.replace(tzinfo=UTC)
-                deadlines.append(moment)
+                if moment < _timers.HELD:  # held timers wait for their task to resume
+                    deadlines.append(moment)
         return min(deadlines) if deadlines else None
+
+    def hold_timers(self, element_id: str, occurrence: int) -> None:
+        """Stop the boundary timers of a ready user task (it waits on someone else)."""
+        key = (element_id, occurrence)
+        if key not in self._held:
+            self._held[key] = _timers.hold(self._find_ready(element_id, occurrence))
+            self._ready = None
+
+    def resume_timers(self, element_id: str, occurrence: int, delay: timedelta) -> None:
+        """Restart held timers, each as much later as they were held."""
+        held = self._held.pop((element_id, occurrence), None)
+        if held:
+            _timers.resume(self.workflow, held, delay)
+            self._ready = None
 
     def is_completed(self) -> bool:
         return bool(self.workflow.is_completed()) and not self._ready_manual()
@@ -626,10 +429,8 @@ class ProcessInstance:
 
     def final_data(self) -> dict[str, Any]:
         """Data of the last completed end event (what the process ended with)."""
-        ends = [
-            t for t in self.workflow.get_tasks(state=TaskState.COMPLETED)
-            if isinstance(t.task_spec, EndEvent)
-        ]
+        ends = [t for t in _tasks(self.workflow, TaskState.COMPLETED)
+                if isinstance(t.task_spec, EndEvent)]
         merged: dict[str, Any] = dict(self.workflow.data)
         if ends:
             merged.update(max(ends, key=lambda t: t.last_state_change).data)
@@ -638,7 +439,7 @@ class ProcessInstance:
     def end_events(self) -> list[tuple[str, str, Mapping[str, str], bool]]:
         """(element id, name, extensions, is_error) of every end event reached."""
         out: list[tuple[str, str, Mapping[str, str], bool]] = []
-        for t in self.workflow.get_tasks(state=TaskState.COMPLETED):
+        for t in _tasks(self.workflow, TaskState.COMPLETED):
             spec = t.task_spec
             if isinstance(spec, EndEvent) and getattr(spec, "bpmn_id", None):
                 is_error = isinstance(getattr(spec, "event_definition", None),
@@ -649,8 +450,7 @@ class ProcessInstance:
 
     def current_elements(self) -> list[str]:
         out = []
-        for t in self.workflow.get_tasks(state=TaskState.READY | TaskState.WAITING
-                                         | TaskState.STARTED):
+        for t in _tasks(self.workflow, TaskState.READY | TaskState.WAITING | TaskState.STARTED):
             if _is_element(t) or isinstance(t.task_spec, CatchingEvent | UserTaskMixin):
                 bpmn_id = getattr(t.task_spec, "bpmn_id", None)
                 if bpmn_id:

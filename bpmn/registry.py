@@ -51,6 +51,9 @@ _SERVICES = [
                 records_decision=True, non_retryable=("ScoringUnavailable",)),
     ServiceSpec("plan_deadlines", "plan_deadlines",
                 "Due times of review steps on the business calendar (working hours, weekends)."),
+    ServiceSpec("remind_approver", "remind_approver",
+                "Remind whoever holds a review task (loanflow:task names it) that it is due "
+                "soon; reached by a non-interrupting timer."),
     ServiceSpec("disburse_loan", "disburse_loan",
                 "Pay out the approved amount (idempotent by application id)."),
     ServiceSpec("notify_applicant", "notify_applicant",

@@ -3,6 +3,9 @@ the element id and a plain reason for each problem."""
 
 from __future__ import annotations
 
+import datetime as dt
+import math
+import re
 from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -267,15 +270,52 @@ def _check_loanflow_rules(
             problems.append(Problem(eid, f"service task names '{name}', which is not a "
                                          f"registered activity ({', '.join(sorted(SERVICES))})"))
     elif kind == "userTask":
-        role = el.get(f"{{{LOANFLOW_NS}}}role") or _lane_of(el)
-        if lane_role(role) not in ROLE_RANK:
-            problems.append(Problem(eid, "user task is in no lane naming an approver role "
-                                         f"({', '.join(ROLE_RANK)}); nobody could be assigned"))
+        _check_user_task(el, eid, problems)
     elif kind in ("timeDuration", "timeDate", "timeCycle"):
         _check_expression(_parent_id(el), el.text or "", problems, None)
     else:
         return False
     return True
+
+
+# What a user task may say about who can take it (read by the assignment activity).
+_DURATION = re.compile(r"P(?=\d|T\d)(?:\d+D)?(?:T(?=\d)(?:\d+H)?(?:\d+M)?(?:\d+S)?)?")
+
+
+def _number(value: str) -> float | None:
+    try:
+        x = float(value)
+    except ValueError:
+        return None
+    return x if math.isfinite(x) else None
+
+
+def _check_user_task(el: etree._Element, eid: str, problems: list[Problem]) -> None:
+    role = el.get(f"{{{LOANFLOW_NS}}}role") or _lane_of(el)
+    if lane_role(role) not in ROLE_RANK:
+        problems.append(Problem(eid, "user task is in no lane naming an approver role "
+                                     f"({', '.join(ROLE_RANK)}); nobody could be assigned"))
+
+    def attr(name: str) -> str | None:
+        value = el.get(f"{{{LOANFLOW_NS}}}{name}")
+        return None if value is None else value.strip()
+
+    effort, authority = attr("effort"), attr("minAuthority")
+    if effort is not None and ((x := _number(effort)) is None or x <= 0):
+        problems.append(Problem(eid, f"loanflow:effort {effort!r} is not a positive number"))
+    if authority is not None and ((x := _number(authority)) is None or x < 0):
+        problems.append(Problem(eid, f"loanflow:minAuthority {authority!r} is not a number "
+                                     "≥ 0"))
+    priority = attr("priority")
+    if priority is not None and not re.fullmatch(r"[+-]?\d+", priority):
+        problems.append(Problem(eid, f"loanflow:priority {priority!r} is not a whole number"))
+    due = attr("due")
+    if due is not None and not _DURATION.fullmatch(due):
+        try:
+            dt.datetime.fromisoformat(due)
+        except ValueError:
+            problems.append(Problem(eid, f"loanflow:due {due!r} is neither an ISO 8601 "
+                                         "duration (P2D, PT4H) nor a date and time"))
 
 
 def _lane_of(el: etree._Element) -> str | None:

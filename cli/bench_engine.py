@@ -23,7 +23,7 @@ from sqlmodel import Session
 from temporalio import activity
 from temporalio.client import Client
 
-from activities.process import ProcessActivities
+from activities.bundle import process_activities
 from core.codec import data_converter, parse_keys
 from core.settings import Settings
 from runtime.devserver import free_port, start_dev_server
@@ -137,10 +137,7 @@ async def _bench(n: int, concurrency: int) -> None:
     try:
         client = await Client.connect(settings.temporal_address,
                                       data_converter=data_converter(keys, active))
-        process = ProcessActivities(session_factory(settings.db_url))
-        acts = [process.load_definition, process.assign_task, process.close_task,
-                process.record_decision, process.finish_application, process.disburse_loan,
-                process.notify_applicant, *BENCH_ACTIVITIES]
+        acts = [*process_activities(session_factory(settings.db_url)), *BENCH_ACTIVITIES]
         async with build_worker(client, settings, acts, max_concurrent_activities=100):
             await _batch(client, settings, "LoanProcessWorkflow", _applications(10), 10)
             await _batch(client, settings, "NativeLoanWorkflow", _applications(10), 10)

@@ -12,8 +12,9 @@ from temporalio.client import Client
 from temporalio.worker import Worker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
-from activities.process import ProcessActivities
+from activities.bundle import process_activities
 from core.settings import Settings
+from runtime.workflow_code import cache_workflow_code
 from store.db import init_db, session_factory
 from workflows.loan_process import LoanProcessWorkflow
 from workflows.native import NativeLoanWorkflow
@@ -24,6 +25,7 @@ log = logging.getLogger(__name__)
 # Spiff, lxml and our engine are imported once per worker, not once per workflow run:
 # re-importing them inside the sandbox for every workflow halves throughput.
 PASSTHROUGH = ("SpiffWorkflow", "lxml", "bpmn", "workflows.types")
+WORKFLOWS = [LoanProcessWorkflow, NativeLoanWorkflow, RetrainModelsWorkflow]
 
 
 def workflow_runner() -> SandboxedWorkflowRunner:
@@ -37,11 +39,8 @@ def default_activities(settings: Settings) -> list[Callable[..., Any]]:
     from risk.registry import ModelRegistry
 
     init_db(settings.db_url)
-    process = ProcessActivities(session_factory(settings.db_url))
     acts: list[Callable[..., Any]] = [
-        process.load_definition, process.assign_task, process.close_task,
-        process.record_decision, process.finish_application, process.disburse_loan,
-        process.notify_applicant,
+        *process_activities(session_factory(settings.db_url)),
         RetrainingActivities(ModelRegistry(settings.models_path),
                              session_factory(settings.db_url)).retrain_models,
     ]
@@ -56,10 +55,12 @@ def build_worker(
     max_concurrent_activities: int = 50,
 ) -> Worker:
     acts = list(activities) if activities is not None else default_activities(settings)
+    # The sandbox imports each workflow's module anew for every run: compile it only once.
+    cache_workflow_code(w.__module__ for w in WORKFLOWS)
     return Worker(
         client,
         task_queue=settings.task_queue,
-        workflows=[LoanProcessWorkflow, NativeLoanWorkflow, RetrainModelsWorkflow],
+        workflows=WORKFLOWS,
         activities=acts,
         activity_executor=concurrent.futures.ThreadPoolExecutor(max_concurrent_activities),
         max_concurrent_activities=max_concurrent_activities,

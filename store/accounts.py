@@ -13,15 +13,21 @@ from store.models import User
 _hasher = PasswordHasher()
 
 DEMO_PASSWORD = "demo"
+# Industries a business-loan reviewer knows (the application's business.industry).
+_INDUSTRIES = "retail,manufacturing,agriculture,construction,hospitality,technology,transport"
 DEMO_USERS: list[dict[str, Any]] = [
     {"username": "alice", "full_name": "Alice Applicant", "roles": "applicant"},
     {"username": "bob", "full_name": "Bob Applicant", "roles": "applicant"},
     {"username": "uma", "full_name": "Uma Underwriter", "roles": "underwriter",
-     "skills": "personal,micro,business", "authority_limit": 300_000, "capacity": 20},
+     "skills": "personal,micro,business", "languages": "zh,en",
+     "industries": _INDUSTRIES, "authority_limit": 300_000, "capacity": 20,
+     "supervisor": "sam"},
     {"username": "ursula", "full_name": "Ursula Underwriter", "roles": "underwriter",
-     "skills": "personal,micro", "authority_limit": 200_000, "capacity": 15},
+     "skills": "personal,micro", "languages": "zh,en", "authority_limit": 200_000,
+     "capacity": 15, "supervisor": "sam"},
     {"username": "sam", "full_name": "Sam Senior", "roles": "senior_approver",
-     "skills": "personal,micro,business", "authority_limit": 5_000_000, "capacity": 10},
+     "skills": "personal,micro,business", "languages": "zh,en", "industries": _INDUSTRIES,
+     "authority_limit": 5_000_000, "capacity": 10},
     {"username": "olga", "full_name": "Olga Owner", "roles": "process_owner"},
     {"username": "carl", "full_name": "Carl Compliance", "roles": "compliance"},
     {"username": "root", "full_name": "Administrator", "roles": "admin"},

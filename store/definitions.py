@@ -118,6 +118,12 @@ def get_version(s: Session, process_id: str, version: int) -> ProcessDefinition:
     return row
 
 
+def latest_version(s: Session, process_id: str) -> int | None:
+    last: int | None = s.exec(select(func.max(ProcessDefinition.version)).where(
+        ProcessDefinition.process_id == process_id)).one()
+    return last
+
+
 def list_definitions(s: Session) -> list[ProcessDefinition]:
     return list(s.exec(select(ProcessDefinition).order_by(
         col(ProcessDefinition.process_id), col(ProcessDefinition.version))).all())

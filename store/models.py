@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 
-from sqlalchemy import Column, LargeBinary, UniqueConstraint
+from sqlalchemy import Column, Index, LargeBinary, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 
@@ -22,9 +22,16 @@ class User(SQLModel, table=True):
     full_name: str = ""
     password_hash: str
     roles: str = ""  # comma separated
-    skills: str = ""  # comma separated (loan types, languages, industries)
-    authority_limit: float = 0
-    capacity: float = 10
+    skills: str = ""  # comma separated loan types (personal, micro, business)
+    languages: str = ""  # comma separated ISO 639-1 codes (en, zh, ...)
+    industries: str = ""  # comma separated industries, for business loans
+    authority_limit: float = 0  # the largest amount they may approve
+    capacity: float = 10  # effort they can hold open at once
+    supervisor: str | None = Field(default=None, max_length=64)
+    # Availability: away (out of office) between these times; a delegate takes over.
+    away_from: dt.datetime | None = None
+    away_until: dt.datetime | None = None
+    delegate: str | None = Field(default=None, max_length=64)
     active: bool = True
     created_at: dt.datetime = Field(default_factory=_now)
 
@@ -48,6 +55,23 @@ class ProcessDefinition(SQLModel, table=True):
     dmn_xml: str = "[]"  # JSON list of DMN documents
     created_by: str = ""
     created_at: dt.datetime = Field(default_factory=_now)
+
+
+class ProcessDraft(SQLModel, table=True):
+    """A process owner's unfinished edit of a process: one per process and person, not
+    validated until it is deployed (then it becomes a ProcessDefinition and goes)."""
+
+    __tablename__ = "process_drafts"
+    __table_args__ = (UniqueConstraint("process_id", "updated_by"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    process_id: str = Field(index=True, max_length=200)
+    name: str = ""
+    bpmn_xml: str  # as drawn in the modeler
+    dmn_xml: str = "[]"  # JSON list of DMN documents
+    based_on_version: int | None = None  # the deployed version the edit started from
+    updated_by: str = Field(max_length=64)
+    updated_at: dt.datetime = Field(default_factory=_now)
 
 
 class Application(SQLModel, table=True):
@@ -75,6 +99,13 @@ class Task(SQLModel, table=True):
     """The inbox: one row per user-task occurrence, written by activities."""
 
     __tablename__ = "tasks"
+    __table_args__ = (
+        Index("ix_tasks_status_assignee", "status", "assignee"),
+        Index("ix_tasks_status_role", "status", "role"),
+        # The inbox asks for what someone claimed too: without it, an OR over the open
+        # tasks scans all of them (measured by `loanflow bench assignment`).
+        Index("ix_tasks_status_claimed", "status", "claimed_by"),
+    )
 
     id: str = Field(primary_key=True, max_length=200)  # <workflow id>/<element>/<n>
     application_id: str = Field(index=True, max_length=64)
@@ -89,13 +120,59 @@ class Task(SQLModel, table=True):
     amount: float = 0
     loan_type: str = ""
     excluded_users: str = ""  # comma separated: four eyes
-    assignment_reason: str = ""
+    # What the diagram says the task needs (loanflow:* attributes of the user task).
+    required_skills: str = ""  # comma separated
+    language: str = ""
+    industry: str = ""
+    min_authority: float = 0
+    effort: float = 1
+    priority: int = 0  # higher first
+    assignment_reason: str = ""  # one line; the full record is a TaskEvent
+    # Referred to the applicant: the approver's clock stops while the applicant answers.
+    referred_at: dt.datetime | None = None
+    waiting_seconds: float = 0
+    remind_at: dt.datetime | None = None
+    reminded_at: dt.datetime | None = None
     decision: str | None = None
     reason: str | None = None
     decided_by: str | None = None
     due_at: dt.datetime | None = Field(default=None, index=True)
     created_at: dt.datetime = Field(default_factory=_now)
     closed_at: dt.datetime | None = None
+
+
+class TaskEvent(SQLModel, table=True):
+    """Everything that happened to a task, in order: assigned (with who was eligible and
+    why each other one was not chosen), queued, claimed, released, reassigned, delegated,
+    referred, answered, reminded, escalated, completed, cancelled."""
+
+    __tablename__ = "task_events"
+
+    id: int | None = Field(default=None, primary_key=True)
+    task_id: str = Field(index=True, max_length=200)
+    application_id: str = Field(index=True, max_length=64)
+    kind: str = Field(max_length=24)
+    actor: str = Field(default="", max_length=64)  # a person, or "loanflow" for the system
+    from_user: str | None = Field(default=None, max_length=64)
+    to_user: str | None = Field(default=None, max_length=64)
+    reason: str = ""
+    detail: str = "{}"  # JSON
+    at: dt.datetime = Field(default_factory=_now, index=True)
+
+
+class Alert(SQLModel, table=True):
+    """Something a person must look at: a task nobody is eligible for, an overdue queue."""
+
+    __tablename__ = "alerts"
+    __table_args__ = (UniqueConstraint("kind", "subject"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str = Field(max_length=32)
+    subject: str = Field(max_length=200)  # e.g. the task id
+    role: str | None = Field(default=None, max_length=64)
+    message: str
+    created_at: dt.datetime = Field(default_factory=_now, index=True)
+    resolved_at: dt.datetime | None = None
 
 
 class DecisionRecord(SQLModel, table=True):

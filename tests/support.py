@@ -5,15 +5,16 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from sqlmodel import Session
+from sqlmodel import Session, select
 from temporalio.client import Client, WorkflowHandle
 
 from api.applications.schemas import ApplicationCreate
 from api.applications.service import workflow_id
 from core.settings import Settings
+from store.accounts import DEMO_USERS
 from store.db import engine_for, init_db
 from store.definitions import deploy_shipped, latest_for_loan_type
-from store.models import Application
+from store.models import Application, User
 from workflows.types import DefinitionRef, LoanProcessInput, LoanProcessResult, process_data
 
 _WEIGHTS = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2]
@@ -52,6 +53,11 @@ def prepare_db(settings: Settings) -> None:
     eng = init_db(settings.db_url)
     with Session(eng) as s:
         deploy_shipped(s)
+        # The demo people, without a password (nobody logs in here): tasks get assigned.
+        for spec in DEMO_USERS:
+            if s.exec(select(User).where(User.username == spec["username"])).first() is None:
+                s.add(User(password_hash="!", **spec))
+        s.commit()
 
 
 async def start_application(

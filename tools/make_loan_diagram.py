@@ -11,8 +11,10 @@ from xml.sax.saxutils import quoteattr
 OUT = Path(__file__).resolve().parent.parent / "bpmn" / "diagrams"
 
 TASK_W, TASK_H = 110, 70
-LANES = [("lane_system", "System", 0, 440), ("lane_underwriter", "Underwriter", 440, 200),
-         ("lane_senior", "Senior approver", 640, 200)]
+LANES = [("lane_system", "System", 0, 440), ("lane_underwriter", "Underwriter", 440, 240),
+         ("lane_senior", "Senior approver", 680, 240)]
+POOL_H = 920
+TIMER = "loanflow-tool:timer"  # not written out: the boundary event's timeDate expression
 
 
 def build(loan_type: str, checks: list[tuple[str, str]], dmn_id: str) -> str:
@@ -51,12 +53,24 @@ def build(loan_type: str, checks: list[tuple[str, str]], dmn_id: str) -> str:
          {"loanflow:skills": loan_type, "loanflow:effort": "1"},
          "lane_underwriter")
     node("boundaryEvent", "uw_timeout", "Review overdue", 1352, 542,
-         {"attachedToRef": "uw_review"}, "lane_underwriter")
+         {"attachedToRef": "uw_review", TIMER: 'deadlines["uw_review"]'}, "lane_underwriter")
+    node("boundaryEvent", "uw_remind", "Due soon", 1297, 542,
+         {"attachedToRef": "uw_review", "cancelActivity": "false",
+          TIMER: 'deadlines["uw_review_remind"]'}, "lane_underwriter")
+    node("serviceTask", "remind_uw", "Remind underwriter", 1340, 600,
+         svc("remind_approver", {"loanflow:task": "uw_review"}), "lane_underwriter")
+    node("endEvent", "end_reminded_uw", "Reminded", 1490, 617, lane="lane_underwriter")
     node("exclusiveGateway", "gw_uw", "Underwriter decision?", 1460, 490, lane="lane_underwriter")
-    node("userTask", "senior_review", "Senior approval", 1560, 690,
+    node("userTask", "senior_review", "Senior approval", 1560, 730,
          {"loanflow:skills": loan_type, "loanflow:effort": "2"},
          "lane_senior")
-    node("exclusiveGateway", "gw_senior", "Senior decision?", 1730, 690, lane="lane_senior")
+    node("boundaryEvent", "senior_remind", "Due soon", 1567, 782,
+         {"attachedToRef": "senior_review", "cancelActivity": "false",
+          TIMER: 'deadlines["senior_review_remind"]'}, "lane_senior")
+    node("serviceTask", "remind_senior", "Remind senior approver", 1610, 840,
+         svc("remind_approver", {"loanflow:task": "senior_review"}), "lane_senior")
+    node("endEvent", "end_reminded_senior", "Reminded", 1760, 857, lane="lane_senior")
+    node("exclusiveGateway", "gw_senior", "Senior decision?", 1730, 730, lane="lane_senior")
     node("serviceTask", "disburse", "Disburse loan", 1830, 60, svc("disburse_loan"))
     node("serviceTask", "notify_ok", "Notify approval", 1990, 60,
          svc("notify_applicant", {"loanflow:message": "approved"}))
@@ -82,8 +96,12 @@ def build(loan_type: str, checks: list[tuple[str, str]], dmn_id: str) -> str:
     flow("deadlines", "uw_review")
     flow("uw_review", "gw_uw")
     flow("uw_timeout", "senior_review")
-    flow("gw_uw", "senior_review",
-         'decision == "refer" or (decision == "approve" and route == "two_level")',
+    flow("uw_remind", "remind_uw")
+    flow("remind_uw", "end_reminded_uw")
+    flow("senior_remind", "remind_senior")
+    flow("remind_senior", "end_reminded_senior")
+    # A referral to the applicant never leaves the task: the workflow holds it.
+    flow("gw_uw", "senior_review", 'decision == "approve" and route == "two_level"',
          "second level")
     flow("gw_uw", "disburse", 'decision == "approve" and route != "two_level"', "approve")
     flow("gw_uw", "notify_no", 'decision == "decline"', "decline")
@@ -130,16 +148,16 @@ def render(loan_type, els, flows) -> str:  # type: ignore[no-untyped-def]
         out.append("      </bpmn:lane>")
     out.append("    </bpmn:laneSet>")
     for kind, id_, name, _, _, attrs, _ in els:
-        a = " ".join(f"{k}={quoteattr(v)}" for k, v in attrs.items())
+        a = " ".join(f"{k}={quoteattr(v)}" for k, v in attrs.items() if k != TIMER)
         inc = [f for f in flows if f[2] == id_]
         outg = [f for f in flows if f[1] == id_]
         body = [f"      <bpmn:incoming>{f[0]}</bpmn:incoming>" for f in inc]
         body += [f"      <bpmn:outgoing>{f[0]}</bpmn:outgoing>" for f in outg]
         if kind == "boundaryEvent":
-            body.append('      <bpmn:timerEventDefinition id="uw_timeout_def">'
+            body.append(f'      <bpmn:timerEventDefinition id="{id_}_def">'
                         '<bpmn:timeDate xsi:type="bpmn:tFormalExpression" '
                         'xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">'
-                        'deadlines["uw_review"]</bpmn:timeDate></bpmn:timerEventDefinition>')
+                        f'{attrs[TIMER]}</bpmn:timeDate></bpmn:timerEventDefinition>')
         out.append(f'    <bpmn:{kind} id="{id_}" name={quoteattr(name)} {a}>'.replace(" >", ">"))
         out += body
         out.append(f"    </bpmn:{kind}>")
@@ -158,7 +176,8 @@ def render(loan_type, els, flows) -> str:  # type: ignore[no-untyped-def]
     out.append(f'    <bpmndi:BPMNPlane id="plane_{loan_type}" bpmnElement="collab_{loan_type}">')
     total_w = 2260
     out.append(f'      <bpmndi:BPMNShape id="pool_{loan_type}_di" bpmnElement="pool_{loan_type}" '
-               f'isHorizontal="true"><dc:Bounds x="-40" y="0" width="{total_w}" height="840" />'
+               f'isHorizontal="true"><dc:Bounds x="-40" y="0" width="{total_w}" '
+               f'height="{POOL_H}" />'
                "</bpmndi:BPMNShape>")
     for lane_id, _, y, h in LANES:
         out.append(f'      <bpmndi:BPMNShape id="{lane_id}_di" bpmnElement="{lane_id}" '
@@ -171,15 +190,19 @@ def render(loan_type, els, flows) -> str:  # type: ignore[no-untyped-def]
         marker = ' isMarkerVisible="true"' if kind == "exclusiveGateway" else ""
         out.append(f'      <bpmndi:BPMNShape id="{id_}_di" bpmnElement="{id_}"{marker}>'
                    f'<dc:Bounds x="{x}" y="{yy}" width="{w}" height="{h}" /></bpmndi:BPMNShape>')
+    boundary = {e[1] for e in els if e[0] == "boundaryEvent"}
     for fid, a, b, _, _ in flows:
         ax, ay, aw, ah = pos[a]
         bx, by, _, bh = pos[b]
         sx, sy = ax + aw, ay + ah // 2
         tx, ty = bx, by + bh // 2
-        if a == "uw_timeout":
+        if a in boundary:
             sx, sy = ax + aw // 2, ay + ah
-        pts = [(sx, sy), ((sx + tx) // 2, sy), ((sx + tx) // 2, ty), (tx, ty)] if sy != ty \
-            else [(sx, sy), (tx, ty)]
+        if a in boundary:  # down out of the task's border, then across
+            pts = [(sx, sy), (sx, ty), (tx, ty)]
+        else:
+            pts = [(sx, sy), ((sx + tx) // 2, sy), ((sx + tx) // 2, ty), (tx, ty)] if sy != ty \
+                else [(sx, sy), (tx, ty)]
         wps = "".join(f'<di:waypoint x="{px}" y="{py}" />' for px, py in pts)
         out.append(f'      <bpmndi:BPMNEdge id="{fid}_di" bpmnElement="{fid}">{wps}'
                    "</bpmndi:BPMNEdge>")

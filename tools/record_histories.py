@@ -15,7 +15,7 @@ from pathlib import Path
 
 from temporalio.client import Client
 
-from activities.process import ProcessActivities
+from activities.bundle import process_activities
 from core.temporal import converter_for
 from runtime.devserver import free_port, start_dev_server
 from runtime.worker import build_worker
@@ -37,10 +37,7 @@ async def record(only: set[str]) -> None:
     try:
         client = await Client.connect(settings.temporal_address,
                                       data_converter=converter_for(settings))
-        process = ProcessActivities(session_factory(settings.db_url))
-        acts = [process.load_definition, process.assign_task, process.close_task,
-                process.record_decision, process.finish_application, process.disburse_loan,
-                process.notify_applicant, *FAKE_OUTSIDE]
+        acts = [*process_activities(session_factory(settings.db_url)), *FAKE_OUTSIDE]
         async with build_worker(client, settings, acts):
             for name, (app, driver, expected) in SCENARIOS.items():
                 if only and name not in only:

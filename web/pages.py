@@ -19,10 +19,15 @@ from api.deps import SessionDep, SettingsDep, current_user, temporal_client
 from api.errors import DomainError, Invalid, Unauthenticated
 from api.models import service as models
 from api.processes import service as processes
-from store import definitions
+from store import definitions, drafts
 from store.models import User
 from web import forms
+from web.admin import router as admin_router
+from web.answers import questions_view
+from web.answers import router as answers_router
+from web.compare import router as compare_router
 from web.diagram import diagram_context, element_names
+from web.editor import router as editor_router
 from web.inbox import router as inbox_router
 from web.render import (
     APPLICANTS,
@@ -141,7 +146,7 @@ async def application_view(request: Request, s: SessionDep, user: User,
     public = await applications.status_of(await client_or_none(request), app)
     names = element_names(s, app.process_id, app.process_version)
     return {"app": public, "ended": public.status in ENDED,
-            **diagram_context(public, names)}
+            **diagram_context(public, names), **questions_view(s, user, app)}
 
 
 @router.get("/applications/{application_id}")
@@ -176,13 +181,14 @@ def application_history(request: Request, application_id: str, user: Staff,
 
 
 @router.get("/processes")
-def process_list(request: Request, _: Owner, s: SessionDep) -> Response:
+def process_list(request: Request, user: Owner, s: SessionDep) -> Response:
     grouped: dict[str, list[processes.DefinitionPublic]] = {}
     for row in definitions.list_definitions(s):
         grouped.setdefault(row.process_id, []).append(processes.public(row))
     for versions in grouped.values():
         versions.sort(key=lambda d: d.version, reverse=True)
-    return render(request, "processes.html", title="Processes", grouped=grouped)
+    return render(request, "processes.html", title="Processes", grouped=grouped,
+                  drafts=drafts.list_for(s, user.username))
 
 
 @router.get("/processes/{process_id}/versions/{version}")
@@ -204,3 +210,7 @@ def model_list(request: Request, _: Owner, settings: SettingsDep) -> Response:
 
 
 router.include_router(inbox_router)
+router.include_router(editor_router)
+router.include_router(answers_router)
+router.include_router(admin_router)
+router.include_router(compare_router)

@@ -97,6 +97,7 @@ def needs(*roles: str) -> Callable[[User], User]:
 APPLICANTS = ("applicant", "admin")
 OWNERS = ("process_owner", "admin", "compliance")
 READERS = ("applicant", *sorted(STAFF))  # who has applications to look at
+ADMINS = ("admin",)
 
 
 def has(user: User, roles: tuple[str, ...] | frozenset[str]) -> bool:
@@ -113,9 +114,13 @@ def nav(user: User | None) -> list[tuple[str, str]]:
         items.append(("/applications", "Applications" if has(user, STAFF) else "My applications"))
     if has(user, APPROVER_ROLES):
         items.append(("/tasks", "Inbox"))
+    elif has(user, ADMINS):  # no inbox of their own: the tasks nobody could take
+        items.append(("/tasks", "Alerts"))
     if has(user, OWNERS):
         items.append(("/processes", "Processes"))
         items.append(("/models", "Models"))
+    if has(user, ADMINS):
+        items.append(("/admin/approvers", "Approvers"))
     return items
 
 

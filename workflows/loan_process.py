@@ -8,9 +8,6 @@ record is written by an activity."""
 from __future__ import annotations
 
 import asyncio
-import hashlib
-import json
-import uuid
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -21,6 +18,10 @@ from temporalio.exceptions import ActivityError, ApplicationError
 with workflow.unsafe.imports_passed_through():
     from bpmn import engine
     from bpmn.registry import ServiceSpec, lane_role, lookup, may_act_for
+    from workflows.changes import SHORT_RETRY as _SHORT
+    from workflows.changes import InstanceChanges, WorkflowClock, inputs_hash
+    from workflows.migration import Completion
+    from workflows.reasons import unknown_codes
     from workflows.types import (
         AssignTaskInput,
         AssignTaskResult,
@@ -42,23 +43,10 @@ with workflow.unsafe.imports_passed_through():
     )
 
 DECISIONS = ("approve", "decline", "refer")
-_SHORT = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(seconds=20))
-
-
-class _WorkflowClock:
-    def now(self) -> datetime:
-        return workflow.now()
-
-    def uuid4(self) -> uuid.UUID:
-        return workflow.uuid4()
-
-
-def inputs_hash(value: Any) -> str:
-    return hashlib.sha256(json.dumps(value, sort_keys=True, default=str).encode()).hexdigest()
 
 
 @workflow.defn(name="LoanProcessWorkflow")
-class LoanProcessWorkflow:
+class LoanProcessWorkflow(InstanceChanges):
     def __init__(self) -> None:
         self._input: LoanProcessInput | None = None
         self._instance: engine.ProcessInstance | None = None
@@ -69,6 +57,14 @@ class LoanProcessWorkflow:
         self._failure: engine.EngineError | None = None
         self._generic_services = False
         self._recorded_steps = 0
+        self._referred: dict[str, datetime] = {}  # task id -> when it went to the applicant
+        self._assignees: dict[str, str | None] = {}  # element id -> who had it last
+        self._ended_by_process: list[str] = []  # tasks a timer took away: escalated from
+        # What the instance was told, in order: enough to rebuild it on another version.
+        self._start_data: dict[str, Any] = {}
+        self._journal: list[Completion] = []
+        self._busy = False  # service calls in flight: not a point to migrate at
+        self._migrations = 0
 
     # -- run -----------------------------------------------------------------------------
 
@@ -91,9 +87,10 @@ class LoanProcessWorkflow:
             )
             data = {k: v for k, v in inp.data.items() if not k.startswith("_")}
             data.setdefault("service_errors", [])
-            self._instance = engine.ProcessInstance(process, data, _WorkflowClock())
+            self._start_data = dict(data)
+            self._instance = engine.ProcessInstance(process, data, WorkflowClock())
             self._instance.advance()
-            await self._drive(self._instance)
+            await self._drive()
         except engine.EngineError as err:
             await self._finish("failed", "error", [f"{err.element_id}: {err.reason}"])
             raise ApplicationError(
@@ -102,19 +99,31 @@ class LoanProcessWorkflow:
             ) from None
         except engine.DefinitionError as err:
             raise ApplicationError(str(err), type="DefinitionError", non_retryable=True) from None
+        assert self._instance is not None
         result = await self._conclude(self._instance)
         # Let the decision that ended the process answer its caller before we close.
         await workflow.wait_condition(workflow.all_handlers_finished)
         return result
 
-    async def _drive(self, inst: engine.ProcessInstance) -> None:
-        while not inst.is_completed():
+    def _current(self) -> engine.ProcessInstance:
+        """The instance: read afresh at every turn, a migration may have replaced it."""
+        assert self._instance is not None
+        return self._instance
+
+    async def _drive(self) -> None:
+        while not self._current().is_completed():
+            inst = self._current()
             await self._record_rule_decisions(inst)
             calls = inst.ready_service_calls()
             if calls:
                 self._status = "running"
-                outputs = await asyncio.gather(*(self._call_service(c) for c in calls))
+                self._busy = True
+                try:
+                    outputs = await asyncio.gather(*(self._call_service(c) for c in calls))
+                finally:
+                    self._busy = False
                 for call, output in zip(calls, outputs, strict=True):
+                    self._journal.append(Completion(call.element_id, call.occurrence, output))
                     inst.complete(call.element_id, call.occurrence, output)
                 continue
             seen = self._progress
@@ -128,7 +137,7 @@ class LoanProcessWorkflow:
                     ",".join(inst.current_elements()) or "process",
                     "the process cannot go on: nothing to do and nothing to wait for",
                 )
-            self._status = "waiting_for_approval" if self._open else "waiting"
+            self._status = _waiting_status(self._open, self._referred)
             timeout = None
             if deadline is not None:
                 timeout = max((deadline - workflow.now()).total_seconds(), 0.0) + 0.001
@@ -139,8 +148,8 @@ class LoanProcessWorkflow:
                 pass
             if self._failure is not None:
                 raise self._failure
-            inst.advance()
-        await self._record_rule_decisions(inst)
+            self._current().advance()
+        await self._record_rule_decisions(self._current())
 
     async def _record_rule_decisions(self, inst: engine.ProcessInstance) -> None:
         """Decision tables decide too: each evaluation becomes a decision record."""
@@ -199,8 +208,10 @@ class LoanProcessWorkflow:
         first: Any = next(iter(output.values()), {}) if output else {}
         value: dict[str, Any] = first if isinstance(first, dict) else {"value": first}
         outcome = str(value.get("outcome") or value.get("grade") or "done")
-        reasons = [str(r.get("text", r)) if isinstance(r, dict) else str(r)
-                   for r in (value.get("reasons") or value.get("findings") or [])][:10]
+        # A report's own reasons when it gives them (none when everything passed).
+        given = value["reasons"] if "reasons" in value else value.get("findings")
+        reasons = [str(r.get("text") or r.get("message") or r) if isinstance(r, dict) else str(r)
+                   for r in (given or [])][:10]
         await self._record(DecisionRecordInput(
             inp.application_id, workflow.info().workflow_id, call.element_id, call.occurrence,
             "automated", spec.activity, outcome, reasons, inputs_hash(data), inp.definition,
@@ -223,6 +234,8 @@ class LoanProcessWorkflow:
         for task_id in [t for t in self._open if t not in ready]:
             # Gone without a decision: an interrupting timer or another branch ended it.
             self._open.pop(task_id)
+            self._referred.pop(task_id, None)
+            self._ended_by_process.append(task_id)
             await workflow.execute_activity(
                 "close_task", CloseTaskInput(task_id, inp.application_id, None, "cancelled",
                                              "ended by the process (timer or escalation)"),
@@ -235,19 +248,37 @@ class LoanProcessWorkflow:
         for task_id, u in new:
             if task_id not in self._open:  # decided while an earlier one was being assigned
                 continue
-            app = inp.data.get("application") or {}
-            deadlines = inst.task_data(u.element_id, u.occurrence).get("deadlines") or {}
-            due = deadlines.get(u.element_id) or u.extensions.get("due")
-            await workflow.execute_activity(
-                "assign_task",
-                AssignTaskInput(
-                    task_id, inp.application_id, wf_id, u.element_id, u.occurrence, u.name,
-                    u.lane, float(app.get("amount") or 0), str(app.get("loan_type") or ""),
-                    self._excluded(), due,
-                ),
+            assigned: AssignTaskResult = await workflow.execute_activity(
+                "assign_task", self._assignment(inst, task_id, u),
                 result_type=AssignTaskResult,
                 start_to_close_timeout=timedelta(seconds=20), retry_policy=_SHORT,
             )
+            self._assignees[u.element_id] = assigned.assignee
+        self._ended_by_process.clear()
+
+    def _assignment(self, inst: engine.ProcessInstance, task_id: str,
+                    u: engine.UserTaskView) -> AssignTaskInput:
+        """What the task needs, from its loanflow:* attributes and the application."""
+        inp = self._input
+        assert inp is not None
+        app = inp.data.get("application") or {}
+        ext = u.extensions
+        deadlines = inst.task_data(u.element_id, u.occurrence).get("deadlines") or {}
+        escalated = self._ended_by_process[-1] if self._ended_by_process else None
+        return AssignTaskInput(
+            task_id, inp.application_id, workflow.info().workflow_id, u.element_id,
+            u.occurrence, u.name, u.lane, float(app.get("amount") or 0),
+            str(app.get("loan_type") or ""), self._excluded(),
+            deadlines.get(u.element_id) or ext.get("due"),
+            required_skills=[x.strip() for x in ext.get("skills", "").split(",") if x.strip()],
+            language=ext.get("language") or str(app.get("language") or ""),
+            industry=ext.get("industry") or str(app.get("industry") or ""),
+            min_authority=_number(ext.get("minAuthority"), 0.0),
+            effort=_number(ext.get("effort"), 1.0),
+            priority=int(_number(ext.get("priority"), 0.0)),
+            previous_assignee=self._assignees.get(u.element_id),
+            escalated_from=escalated,
+        )
 
     def _excluded(self) -> list[str]:
         inp = self._input
@@ -257,6 +288,9 @@ class LoanProcessWorkflow:
     @workflow.update(name="complete_task")
     async def complete_task(self, decision: CompleteTaskInput) -> CompleteTaskResult:
         self._validate_decision(decision)  # again: two updates may pass validation together
+        if decision.decision == "refer":
+            await self._refer(decision)
+            return CompleteTaskResult(decision.task_id, True, self._status)
         self._open.pop(decision.task_id)
         self._decided_by.append(decision.actor)
         await self._apply_decision(decision)
@@ -278,8 +312,19 @@ class LoanProcessWorkflow:
         if decision.decision not in DECISIONS:
             raise ApplicationError(f"decision must be one of {', '.join(DECISIONS)}",
                                    type="InvalidDecision")
-        if decision.decision == "decline" and not decision.reason.strip():
-            raise ApplicationError("a decline needs a reason", type="InvalidDecision")
+        if decision.task_id in self._referred:
+            raise ApplicationError("the task waits for the applicant's answer",
+                                   type="Referred")
+        if decision.decision != "approve" and not decision.reason.strip():
+            raise ApplicationError(f"a {decision.decision} needs a reason",
+                                   type="InvalidDecision")
+        if decision.decision == "decline" and not decision.reason_codes:
+            raise ApplicationError("a decline needs at least one reason code",
+                                   type="InvalidDecision")
+        unknown = unknown_codes(decision.reason_codes)
+        if unknown:
+            raise ApplicationError(f"unknown reason codes: {', '.join(unknown)}",
+                                   type="InvalidDecision")
 
     async def _apply_decision(self, d: CompleteTaskInput) -> None:
         """Let the diagram go on at once (so a timer cannot take the task in between), then
@@ -291,12 +336,12 @@ class LoanProcessWorkflow:
         approvals = list(data.get("approvals") or [])
         if d.decision == "approve":
             approvals.append(d.actor)
+        output = {"decision": d.decision, "decision_reason": d.reason,
+                  "decision_reason_codes": d.reason_codes, "decided_by": d.actor,
+                  "approvals": approvals}
+        self._journal.append(Completion(element_id, int(occ), output))
         try:
-            inst.complete(element_id, int(occ), {
-                "decision": d.decision, "decision_reason": d.reason,
-                "decision_reason_codes": d.reason_codes, "decided_by": d.actor,
-                "approvals": approvals,
-            })
+            inst.complete(element_id, int(occ), output)
         except engine.EngineError as err:  # the diagram fails after the decision: the run ends
             self._failure = err
         self._progress += 1
@@ -372,6 +417,21 @@ def _reasons(final: dict[str, Any], status: str) -> list[str]:
     texts = [str(r.get("text", r)) if isinstance(r, dict) else str(r)
              for r in score.get("reasons") or []]
     return texts or ["declined by the approval rules"]
+
+
+def _waiting_status(open_tasks: dict[str, OpenTask], referred: dict[str, datetime]) -> str:
+    if not open_tasks:
+        return "waiting"
+    if all(t in referred for t in open_tasks):
+        return "waiting_for_applicant"
+    return "waiting_for_approval"
+
+
+def _number(value: str | None, default: float) -> float:
+    try:
+        return float(value) if value not in (None, "") else default
+    except ValueError:  # the validator refuses such diagrams; an old one falls back
+        return default
 
 
 def _retry(spec: ServiceSpec) -> RetryPolicy:

@@ -130,6 +130,18 @@ class AssignTaskInput:
     loan_type: str
     excluded_users: list[str]
     due_at: str | None
+    # From the user task's loanflow:* attributes and the application.
+    required_skills: list[str] = field(default_factory=list)
+    language: str = ""
+    industry: str = ""
+    min_authority: float = 0
+    effort: float = 1
+    priority: int = 0
+    # The approver who had this step before (a referral answered, a loop back): kept if
+    # still eligible, so the same person sees the case again.
+    previous_assignee: str | None = None
+    # The task an overdue timer ended, when this one takes over from it (escalation).
+    escalated_from: str | None = None
 
 
 @dataclass
@@ -155,6 +167,47 @@ class CompleteTaskResult:
     task_id: str
     accepted: bool
     status: str
+
+
+@dataclass
+class MigrateInput:
+    """Update `migrate`: move this instance to another version of its process."""
+
+    definition: DefinitionRef
+    actor: str
+
+
+@dataclass
+class MigrateResult:
+    application_id: str
+    from_version: int
+    to_version: int
+
+
+@dataclass
+class AnswerReferralInput:
+    """Update `answer_referral`: the applicant has answered an approver's question."""
+
+    task_id: str
+    actor: str
+
+
+@dataclass
+class ReferTaskInput:
+    task_id: str
+    application_id: str
+    actor: str  # the approver who asks
+    question: str
+    referred_at: str  # workflow time, ISO 8601
+
+
+@dataclass
+class ResumeTaskInput:
+    task_id: str
+    application_id: str
+    actor: str  # who answered
+    waited_seconds: float  # added to the approver's due time
+    answered_at: str
 
 
 @dataclass

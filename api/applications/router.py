@@ -4,11 +4,13 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request, status
 
-from api.applications import service
+from api.applications import referrals, service
+from api.applications.referrals import AnswerBody, Question
 from api.applications.schemas import ApplicationCreate
 from api.applications.service import ApplicationPublic, DecisionPublic
 from api.deps import CurrentUser, SessionDep, SettingsDep, TemporalClientDep, require
 from store.models import User
+from workflows.types import CompleteTaskResult
 
 router = APIRouter(prefix="/api/applications", tags=["applications"])
 Applicant = Annotated[User, Depends(require("applicant", "admin"))]
@@ -42,3 +44,19 @@ async def get_application(
 def get_history(application_id: str, user: CurrentUser, s: SessionDep) -> list[DecisionPublic]:
     app = service.get_visible(s, user, application_id)
     return service.history(s, app)
+
+
+@router.get("/{application_id}/questions")
+def get_questions(application_id: str, user: CurrentUser, s: SessionDep) -> list[Question]:
+    """What approvers asked the applicant, and the answers."""
+    return referrals.questions(s, service.get_visible(s, user, application_id))
+
+
+@router.post("/{application_id}/answer")
+async def answer_question(
+    application_id: str, body: AnswerBody, user: CurrentUser, s: SessionDep,
+    client: TemporalClientDep,
+) -> CompleteTaskResult:
+    """The applicant answers the question waiting on their application."""
+    app = service.get_visible(s, user, application_id)
+    return await referrals.answer(s, client, user, app, body)

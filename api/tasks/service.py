@@ -6,7 +6,7 @@ import datetime as dt
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import BaseModel, Field, model_validator
+from pydantic import BaseModel, Field, field_validator, model_validator
 from sqlalchemy import or_
 from sqlmodel import Session, col, select
 from temporalio.client import Client, WorkflowUpdateFailedError
@@ -16,6 +16,7 @@ from temporalio.service import RPCError
 from api.errors import Conflict, Forbidden, Invalid, NotFound, Unavailable
 from bpmn.registry import APPROVER_ROLES, ROLE_RANK
 from store.models import Task, User
+from workflows.reasons import unknown_codes
 from workflows.types import CompleteTaskInput, CompleteTaskResult
 
 
@@ -26,14 +27,27 @@ class Decision(StrEnum):
 
 
 class CompleteBody(BaseModel):
+    """approve | decline | refer. A decline names at least one code of the catalogue
+    (GET /api/tasks/reason-codes); a refer's reason is the question to the applicant."""
+
     decision: Decision
     reason: Annotated[str, Field(max_length=2000)] = ""
-    reason_codes: list[Annotated[str, Field(max_length=32)]] = []
+    reason_codes: list[Annotated[str, Field(max_length=32)]] = Field(default=[], max_length=10)
+
+    @field_validator("reason_codes")
+    @classmethod
+    def _known_codes(cls, codes: list[str]) -> list[str]:
+        unknown = unknown_codes(codes)
+        if unknown:
+            raise ValueError(f"unknown reason codes: {', '.join(unknown)}")
+        return codes
 
     @model_validator(mode="after")
     def _decline_needs_reason(self) -> CompleteBody:
         if self.decision is not Decision.approve and not self.reason.strip():
             raise ValueError(f"reason: a {self.decision.value} needs a reason")
+        if self.decision is Decision.decline and not self.reason_codes:
+            raise ValueError("reason_codes: a decline needs at least one reason code")
         return self
 
 
@@ -53,15 +67,43 @@ class TaskPublic(BaseModel):
     created_at: str
     decision: str | None
     decided_by: str | None
+    priority: int = 0
+    effort: float = 1
+    required_skills: list[str] = []
+    referred_at: str | None = None
+    waiting_seconds: float = 0
+    reminded_at: str | None = None
+    # Seconds to the due time (negative: overdue), None without a deadline; the clock
+    # stops while the task waits on the applicant.
+    time_left_seconds: float | None = None
 
 
-def public(t: Task) -> TaskPublic:
+def _iso(value: dt.datetime | None) -> str | None:
+    return _aware(value).isoformat() if value is not None else None
+
+
+def _aware(value: dt.datetime) -> dt.datetime:
+    return value if value.tzinfo else value.replace(tzinfo=dt.UTC)  # SQLite is naive
+
+
+def _time_left(t: Task, now: dt.datetime) -> float | None:
+    if t.due_at is None or t.status in ("done", "cancelled"):
+        return None
+    at = _aware(t.referred_at) if t.referred_at is not None else now  # clock stopped
+    return (_aware(t.due_at) - at).total_seconds()
+
+
+def public(t: Task, now: dt.datetime | None = None) -> TaskPublic:
     return TaskPublic(
         id=t.id, application_id=t.application_id, element_id=t.element_id, name=t.name,
         role=t.role, assignee=t.assignee, claimed_by=t.claimed_by, status=t.status,
         amount=t.amount, loan_type=t.loan_type, assignment_reason=t.assignment_reason,
-        due_at=t.due_at.isoformat() if t.due_at else None, created_at=t.created_at.isoformat(),
-        decision=t.decision, decided_by=t.decided_by,
+        due_at=_iso(t.due_at), created_at=_aware(t.created_at).isoformat(),
+        decision=t.decision, decided_by=t.decided_by, priority=t.priority, effort=t.effort,
+        required_skills=[x for x in t.required_skills.split(",") if x],
+        referred_at=_iso(t.referred_at), waiting_seconds=t.waiting_seconds,
+        reminded_at=_iso(t.reminded_at),
+        time_left_seconds=_time_left(t, now or dt.datetime.now(dt.UTC)),
     )
 
 
@@ -71,22 +113,42 @@ def _roles_covered(user: User) -> list[str]:
     return [r for r, n in ROLE_RANK.items() if n <= rank]
 
 
-def inbox(s: Session, user: User, include_closed: bool = False) -> list[TaskPublic]:
+class View(StrEnum):
+    all = "all"  # mine and my roles' shared queues
+    mine = "mine"  # assigned to or claimed by me
+    queue = "queue"  # nobody's yet: my roles' shared queues
+
+
+class Sort(StrEnum):
+    due = "due"  # earliest due first, no deadline last
+    priority = "priority"  # highest priority first, then due
+
+
+OPEN = ("open", "claimed", "referred")
+
+
+def inbox(s: Session, user: User, include_closed: bool = False, view: View = View.all,
+          sort: Sort = Sort.due, limit: int = 500) -> list[TaskPublic]:
     if not APPROVER_ROLES & set(user.role_list):
         raise Forbidden("only approvers have an inbox")
     assignee, claimed_by, role = col(Task.assignee), col(Task.claimed_by), col(Task.role)
-    mine = or_(assignee == user.username, claimed_by == user.username,
-               assignee.is_(None) & role.in_(_roles_covered(user)))
-    stmt = select(Task).where(mine)
+    mine = or_(assignee == user.username, claimed_by == user.username)
+    queue = assignee.is_(None) & role.in_(_roles_covered(user))
+    where = {View.all: or_(mine, queue), View.mine: mine, View.queue: queue}[view]
+    stmt = select(Task).where(where)
     if not include_closed:
-        stmt = stmt.where(col(Task.status).in_(["open", "claimed"]))
-    rows = s.exec(stmt.order_by(col(Task.due_at), col(Task.created_at)))
-    return [public(t) for t in rows]
+        stmt = stmt.where(col(Task.status).in_(OPEN))
+    # No deadline sorts last on SQLite and PostgreSQL alike.
+    due = (col(Task.due_at).is_(None), col(Task.due_at))
+    order = (*due, col(Task.created_at)) if sort is Sort.due \
+        else (col(Task.priority).desc(), *due, col(Task.created_at))
+    now = dt.datetime.now(dt.UTC)
+    return [public(t, now) for t in s.exec(stmt.order_by(*order).limit(limit))]
 
 
 def _get_task(s: Session, user: User, task_id: str) -> Task:
     task = s.get(Task, task_id)
-    if task is None or not APPROVER_ROLES & set(user.role_list):
+    if task is None or not (APPROVER_ROLES | {"admin"}) & set(user.role_list):
         raise NotFound("no such task")
     return task
 
@@ -95,35 +157,9 @@ def get(s: Session, user: User, task_id: str) -> TaskPublic:
     return public(_get_task(s, user, task_id))
 
 
-def claim(s: Session, user: User, task_id: str) -> TaskPublic:
-    task = _get_task(s, user, task_id)
-    if task.status not in ("open", "claimed"):
-        raise Conflict(f"task is {task.status}")
-    if user.username in task.excluded_users.split(","):
-        raise Forbidden("four eyes: you may not decide on this application")
-    if task.role not in _roles_covered(user):
-        raise Forbidden(f"role '{task.role}' is needed for this task")
-    if task.claimed_by and task.claimed_by != user.username:
-        raise Conflict(f"already claimed by {task.claimed_by}")
-    task.claimed_by, task.assignee, task.status = user.username, user.username, "claimed"
-    s.add(task)
-    s.commit()
-    return public(task)
-
-
-def release(s: Session, user: User, task_id: str) -> TaskPublic:
-    task = _get_task(s, user, task_id)
-    if task.claimed_by != user.username:
-        raise Conflict("you have not claimed this task")
-    task.claimed_by, task.status = None, "open"
-    s.add(task)
-    s.commit()
-    return public(task)
-
-
 _UPDATE_ERRORS: dict[str, type[Exception]] = {
     "StaleTask": Conflict, "FourEyes": Forbidden, "Unauthorised": Forbidden,
-    "InvalidDecision": Invalid,
+    "InvalidDecision": Invalid, "Referred": Conflict,
 }
 
 
@@ -133,6 +169,8 @@ async def complete(
     task = _get_task(s, user, task_id)
     if task.status in ("done", "cancelled"):
         raise Conflict(f"task is already {task.status}")
+    if task.status == "referred":
+        raise Conflict("the task waits for the applicant's answer")
     if task.claimed_by != user.username:
         raise Conflict("claim the task before completing it")
     decision = CompleteTaskInput(task_id, user.username, user.role_list, body.decision.value,
@@ -147,10 +185,11 @@ async def complete(
         raise _UPDATE_ERRORS.get(kind or "", Conflict)(message) from None
     except RPCError as err:
         raise Unavailable(f"workflow engine unavailable: {err.message}") from None
-    task.status, task.decision, task.reason = "done", body.decision.value, body.reason
-    task.decided_by, task.closed_at = user.username, dt.datetime.now(dt.UTC)
-    s.add(task)
-    s.commit()
+    if body.decision is not Decision.refer:  # a referral is written by its activity
+        task.status, task.decision, task.reason = "done", body.decision.value, body.reason
+        task.decided_by, task.closed_at = user.username, dt.datetime.now(dt.UTC)
+        s.add(task)
+        s.commit()
     return result
 
 

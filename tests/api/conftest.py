@@ -7,8 +7,8 @@ import httpx
 import pytest
 from temporalio.client import Client
 
+from activities.bundle import process_activities
 from activities.documents import DocumentActivities
-from activities.process import ProcessActivities
 from api.main import create_app
 from core.codec import secret_file
 from core.temporal import converter_for
@@ -47,10 +47,7 @@ async def api(tmp_path, db_url, temporal_address, running_worker) -> AsyncIterat
     app = create_app(settings)
     with LiveServer(app) as server:
         client = await Client.connect(temporal_address, data_converter=converter_for(settings))
-        process = ProcessActivities(session_factory(settings.db_url))
-        acts = [process.load_definition, process.assign_task, process.close_task,
-                process.record_decision, process.finish_application, process.disburse_loan,
-                process.notify_applicant,
+        acts = [*process_activities(session_factory(settings.db_url)),
                 *[a for a in FAKE_OUTSIDE if a.__name__ != "read_documents"]]
         # The real document reader on the store the API writes to (the same key file).
         store = SqlDocumentStore(session_factory(settings.db_url),

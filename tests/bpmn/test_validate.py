@@ -82,3 +82,56 @@ def test_unregistered_service_and_unknown_data_are_named():
     reasons = {p.element_id: p.reason for p in problems}
     assert "score_with_magic" in reasons["score"]
     assert "rout" in reasons["f_gw_route_disburse"]
+
+
+UW_ATTRS = b'loanflow:skills="personal" loanflow:effort="1"'
+
+
+def _with_uw_attrs(attrs: bytes) -> bytes:
+    assert UW_ATTRS in PERSONAL
+    return PERSONAL.replace(UW_ATTRS, attrs)
+
+
+def _problems(bpmn: bytes) -> list:
+    return validate(bpmn, [(DIAGRAMS / "approval_route.dmn").read_bytes()])
+
+
+def test_user_task_attributes_that_parse_are_accepted():
+    ok = _with_uw_attrs(b'loanflow:skills="personal, agri" loanflow:effort="1.5" '
+                        b'loanflow:minAuthority="250000" loanflow:priority="-2" '
+                        b'loanflow:due="P1DT4H" loanflow:language="zh" loanflow:industry="retail"')
+    assert _problems(ok) == []
+    assert _problems(_with_uw_attrs(b'loanflow:due="2025-03-05T17:00:00+08:00"')) == []
+
+
+@pytest.mark.parametrize(("attrs", "expected"), [
+    (b'loanflow:effort="0"', "loanflow:effort '0' is not a positive number"),
+    (b'loanflow:effort="heavy"', "loanflow:effort 'heavy' is not a positive number"),
+    (b'loanflow:effort="nan"', "loanflow:effort 'nan' is not a positive number"),
+    (b'loanflow:minAuthority="-1"', "loanflow:minAuthority '-1' is not a number"),
+    (b'loanflow:minAuthority="lots"', "loanflow:minAuthority 'lots' is not a number"),
+    (b'loanflow:priority="high"', "loanflow:priority 'high' is not a whole number"),
+    (b'loanflow:priority="1.5"', "loanflow:priority '1.5' is not a whole number"),
+    (b'loanflow:due="tomorrow"', "loanflow:due 'tomorrow' is neither"),
+    (b'loanflow:due="PT"', "loanflow:due 'PT' is neither"),
+])
+def test_user_task_attributes_that_do_not_parse_are_named(attrs, expected):
+    problems = _problems(_with_uw_attrs(attrs))
+    assert [(p.element_id, expected in p.reason) for p in problems] == [("uw_review", True)], problems
+
+
+def test_user_task_in_no_approver_lane_is_refused():
+    out_of_lane = PERSONAL.replace(b"<bpmn:flowNodeRef>uw_review</bpmn:flowNodeRef>", b"")
+    problems = _problems(out_of_lane)
+    assert any(p.element_id == "uw_review" and "nobody could be assigned" in p.reason
+               for p in problems), problems
+    in_system_lane = PERSONAL.replace(b"<bpmn:flowNodeRef>uw_review</bpmn:flowNodeRef>", b"") \
+        .replace(b"<bpmn:flowNodeRef>validate</bpmn:flowNodeRef>",
+                 b"<bpmn:flowNodeRef>validate</bpmn:flowNodeRef><bpmn:flowNodeRef>uw_review</bpmn:flowNodeRef>")
+    assert any(p.element_id == "uw_review" for p in _problems(in_system_lane))
+    # a loanflow:role names the role where the lane does not
+    named = out_of_lane.replace(UW_ATTRS, UW_ATTRS + b' loanflow:role="underwriter"')
+    assert _problems(named) == []
+    # lenient mode (diagrams written elsewhere) does not apply loanflow's own rules
+    assert not any(p.element_id == "uw_review"
+                   for p in validate(_with_uw_attrs(b'loanflow:effort="0"'), strict=False))

@@ -9,7 +9,7 @@ import time
 
 from temporalio import activity
 
-from activities.process import ProcessActivities
+from activities.bundle import process_activities
 from core.settings import Settings
 from core.temporal import connect
 from runtime.worker import build_worker
@@ -27,11 +27,8 @@ def slow_score(inp: ServiceTaskInput) -> ServiceTaskResult:
 async def main() -> None:
     settings = Settings()
     client = await connect(settings)
-    process = ProcessActivities(session_factory(settings.db_url))
     outside = [a for a in fakes.FAKE_OUTSIDE if a is not fakes.score_application]
-    acts = [process.load_definition, process.assign_task, process.close_task,
-            process.record_decision, process.finish_application, process.disburse_loan,
-            process.notify_applicant, *outside, slow_score]
+    acts = [*process_activities(session_factory(settings.db_url)), *outside, slow_score]
     async with build_worker(client, settings, acts):
         print("worker ready", flush=True)
         await asyncio.Event().wait()

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from temporalio.client import Client
 
-from activities.process import ProcessActivities
+from activities.bundle import process_activities
 from api.main import create_app
 from core.temporal import converter_for
 from runtime.worker import build_worker
@@ -41,10 +41,7 @@ async def site(tmp_path, sqlite_url, temporal_address, running_worker) -> AsyncI
     app = create_app(settings)
     with LiveServer(app) as server:
         client = await Client.connect(temporal_address, data_converter=converter_for(settings))
-        process = ProcessActivities(session_factory(settings.db_url))
-        acts = [process.load_definition, process.assign_task, process.close_task,
-                process.record_decision, process.finish_application, process.disburse_loan,
-                process.notify_applicant, *FAKE_OUTSIDE]
+        acts = [*process_activities(session_factory(settings.db_url)), *FAKE_OUTSIDE]
         await running_worker(build_worker(client, settings, acts))
         yield Site(server.url, settings)
 

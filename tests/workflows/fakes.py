@@ -68,8 +68,12 @@ def plan_deadlines(inp: ServiceTaskInput) -> ServiceTaskResult:
     """Reviews are due in a day; for a 'medical' purpose in three seconds, so a test (or
     a recorded history on the real dev server) can watch the escalation happen."""
     seconds = 3 if _app(inp)["purpose"] == "medical" else 86_400
-    due = (dt.datetime.now(dt.UTC) + dt.timedelta(seconds=seconds)).isoformat()
-    return ServiceTaskResult({"deadlines": {"uw_review": due, "senior_review": due}})
+    now = dt.datetime.now(dt.UTC)
+    due = (now + dt.timedelta(seconds=seconds)).isoformat()
+    remind = (now + dt.timedelta(seconds=seconds * 0.75)).isoformat()
+    return ServiceTaskResult({"deadlines": {
+        "uw_review": due, "senior_review": due,
+        "uw_review_remind": remind, "senior_review_remind": remind}})
 
 
 @activity.defn(name="read_documents")

@@ -28,10 +28,10 @@ async def open_task(handle: WorkflowHandle[Any, Any], element_id: str, tries: in
 
 
 async def decide(handle: WorkflowHandle[Any, Any], element_id: str, actor: str, roles: list[str],
-                 decision: str, reason: str = "") -> None:
+                 decision: str, reason: str = "", codes: tuple[str, ...] = ()) -> None:
     task_id = await open_task(handle, element_id)
     await handle.execute_update("complete_task", CompleteTaskInput(
-        task_id, actor, roles, decision, reason), result_type=CompleteTaskResult)
+        task_id, actor, roles, decision, reason, list(codes)), result_type=CompleteTaskResult)
 
 
 async def _nothing(handle: WorkflowHandle[Any, Any], sleep: Sleep) -> None:
@@ -50,7 +50,8 @@ async def _two_level(handle: WorkflowHandle[Any, Any], sleep: Sleep) -> None:
 async def _escalation(handle: WorkflowHandle[Any, Any], sleep: Sleep) -> None:
     await open_task(handle, "uw_review")
     await sleep(5)  # nobody acts: the review is overdue (fakes.plan_deadlines: 3 s)
-    await decide(handle, "senior_review", "sam", ["senior_approver"], "decline", "overdue, risky")
+    await decide(handle, "senior_review", "sam", ["senior_approver"], "decline", "overdue, risky",
+                 ("OBLIGATIONS_EXCESSIVE",))
 
 
 # name -> (application, driver, expected status)

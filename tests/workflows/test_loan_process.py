@@ -8,30 +8,12 @@ from typing import Any
 
 import pytest
 from sqlmodel import Session, select
-from temporalio.client import Client, WorkflowUpdateFailedError
+from temporalio.client import WorkflowUpdateFailedError
 
-from activities.process import ProcessActivities
-from core.temporal import converter_for
-from runtime.worker import build_worker
-from store.db import engine_for, session_factory
+from store.db import engine_for
 from store.models import Application, DecisionRecord, Disbursement, Notification, Task
-from tests.conftest import make_settings
-from tests.support import prepare_db, sample_application, start_application
-from tests.workflows.fakes import FAKE_OUTSIDE
+from tests.support import sample_application, start_application
 from workflows.types import CompleteTaskInput, CompleteTaskResult, ProcessStatus
-
-
-@pytest.fixture
-async def env(tmp_path, sqlite_url, temporal_address, running_worker):
-    settings = make_settings(tmp_path, sqlite_url, temporal_address)
-    prepare_db(settings)
-    client = await Client.connect(temporal_address, data_converter=converter_for(settings))
-    process = ProcessActivities(session_factory(settings.db_url))
-    acts = [process.load_definition, process.assign_task, process.close_task,
-            process.record_decision, process.finish_application, process.disburse_loan,
-            process.notify_applicant, *FAKE_OUTSIDE]
-    await running_worker(build_worker(client, settings, acts))
-    return settings, client
 
 
 def rows(settings, model, **where) -> list[Any]:
@@ -52,8 +34,8 @@ async def open_task(handle, element_id: str, timeout: float = 20) -> str:
     raise AssertionError(f"no open task {element_id}; status {status}")
 
 
-def decide(task_id, actor, roles, decision, reason="") -> CompleteTaskInput:
-    return CompleteTaskInput(task_id, actor, roles, decision, reason)
+def decide(task_id, actor, roles, decision, reason="", codes=()) -> CompleteTaskInput:
+    return CompleteTaskInput(task_id, actor, roles, decision, reason, list(codes))
 
 
 async def test_small_low_risk_loan_is_approved_and_paid_once(env):
@@ -98,6 +80,10 @@ async def test_manual_review_rejects_bad_decisions_before_history(env):
         (decide(task_id, "alice", ["underwriter"], "approve"), "four eyes"),
         (decide(task_id, "olga", ["process_owner"], "approve"), "role 'underwriter'"),
         (decide(task_id, "uma", ["underwriter"], "decline", ""), "needs a reason"),
+        (decide(task_id, "uma", ["underwriter"], "decline", "poor history"),
+         "at least one reason code"),
+        (decide(task_id, "uma", ["underwriter"], "decline", "x", ["OTHER"]),
+         "unknown reason codes: OTHER"),
         (decide(task_id, "uma", ["underwriter"], "maybe"), "decision must be"),
         (decide(task_id + "x", "uma", ["underwriter"], "approve"), "not open"),
     ]
@@ -164,10 +150,12 @@ async def test_failed_check_and_scoring_outage_go_to_a_person(env):
     status: ProcessStatus = await handle.query("status", result_type=ProcessStatus)
     assert status.status == "waiting_for_approval"
     await handle.execute_update("complete_task", decide(task_id, "uma", ["underwriter"], "decline",
-                                                        "identity does not match"),
+                                                        "identity does not match",
+                                                        ["IDENTITY_UNVERIFIED"]),
                                 result_type=CompleteTaskResult)
     result = await handle.result()
-    assert result.status == "declined" and result.reasons == ["identity does not match"]
+    assert result.status == "declined"
+    assert result.reasons == ["identity does not match", "IDENTITY_UNVERIFIED"]
 
 
 async def test_no_personal_data_in_the_event_history(env):
