@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from lxml import etree
 
-from bpmn import safe_eval
+from bpmn import dmn_check, safe_eval
 from bpmn.engine import DefinitionError, compile_definition
 from bpmn.registry import ROLE_RANK, SERVICES, lane_role
 from bpmn.xml import BPMN_NS, DMN_NAMESPACES, LOANFLOW_NS, XmlRefused, parse_document
@@ -82,7 +82,7 @@ def validate(
         why = "has no namespace" if ns is None else f"uses namespace '{ns}'"
         return [Problem("document", f"not a BPMN 2.0 document: the root element {why}")]
     problems: list[Problem] = []
-    decisions, dmn_outputs = _check_dmn(dmn_xml, problems)
+    decisions, dmn_outputs = _check_dmn(dmn_xml, problems, strict)
     elements = [el for el in root.iter() if isinstance(el.tag, str)]
     if len(elements) > MAX_ELEMENTS * 5:
         return [Problem("document", f"{len(elements)} elements; the limit is {MAX_ELEMENTS * 5}")]
@@ -336,7 +336,7 @@ def _parent_id(el: etree._Element) -> str:
 
 
 def _check_dmn(
-    dmn_xml: Sequence[bytes | str], problems: list[Problem]
+    dmn_xml: Sequence[bytes | str], problems: list[Problem], strict: bool = True
 ) -> tuple[set[str], set[str]]:
     decisions: set[str] = set()
     outputs: set[str] = set()
@@ -355,6 +355,8 @@ def _check_dmn(
             problems.append(Problem(f"dmn#{i}", "no decision in the DMN document"))
         for dec in found:
             decisions.add(dec.get("id", ""))
+            if strict:  # rules overlapping or missing for the table's hit policy
+                problems += [Problem(e, r) for e, r in dmn_check.check_decision(dec, ns)]
             for out in dec.iter(f"{{{ns}}}output"):
                 if out.get("name"):
                     outputs.add(out.get("name", ""))
