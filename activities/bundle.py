@@ -13,7 +13,7 @@ from activities.tasks import TaskActivities
 def process_activities(sessions: SessionFactory) -> list[Callable[..., Any]]:
     p, t = ProcessActivities(sessions), TaskActivities(sessions)
     return [
-        p.load_definition, p.assign_task, p.close_task, p.record_decision,
+        p.load_definition, p.assign_task, p.close_task, p.record_decision, p.record_decisions,
         p.finish_application, p.disburse_loan, p.notify_applicant,
         t.refer_task, t.resume_task, t.remind_approver,
     ]

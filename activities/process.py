@@ -34,6 +34,8 @@ from workflows.types import (
     CloseTaskInput,
     DecisionRecordInput,
     DecisionRecordResult,
+    DecisionRecordsInput,
+    DecisionRecordsResult,
     FinishApplicationInput,
     LoadDefinitionInput,
     LoadDefinitionResult,
@@ -162,30 +164,13 @@ class ProcessActivities:
     @activity.defn(name="record_decision")
     def record_decision(self, inp: DecisionRecordInput) -> DecisionRecordResult:
         with self._sessions() as s:
-            found = s.exec(select(DecisionRecord).where(
-                DecisionRecord.workflow_id == inp.workflow_id,
-                DecisionRecord.element_id == inp.element_id,
-                DecisionRecord.occurrence == inp.occurrence,
-                DecisionRecord.kind == inp.kind,
-            )).first()
-            if found is not None:
-                return DecisionRecordResult(str(found.id), False)
-            rec = DecisionRecord(
-                application_id=inp.application_id, workflow_id=inp.workflow_id,
-                element_id=inp.element_id, occurrence=inp.occurrence, kind=inp.kind,
-                actor=inp.actor, outcome=inp.outcome, reasons=json.dumps(inp.reasons),
-                inputs_hash=inp.inputs_hash, process_id=inp.definition.process_id,
-                process_version=inp.definition.version, sha256=inp.definition.sha256,
-                model_version=inp.model_version, rules_version=inp.rules_version,
-                decided_at=inp.decided_at,
-            )
-            s.add(rec)
-            try:
-                s.commit()
-            except IntegrityError:
-                s.rollback()
-                return DecisionRecordResult("", False)
-            return DecisionRecordResult(str(rec.id), True)
+            return _write_record(s, inp)
+
+    @activity.defn(name="record_decisions")
+    def record_decisions(self, inp: DecisionRecordsInput) -> DecisionRecordsResult:
+        """Several records in one call (the workflow batches them); each idempotent."""
+        with self._sessions() as s:
+            return DecisionRecordsResult(sum(_write_record(s, r).created for r in inp.records))
 
     @activity.defn(name="finish_application")
     def finish_application(self, inp: FinishApplicationInput) -> None:
@@ -242,6 +227,33 @@ class ProcessActivities:
                 except IntegrityError:
                     s.rollback()
         return ServiceTaskResult({"notified": True})
+
+
+def _write_record(s: Session, inp: DecisionRecordInput) -> DecisionRecordResult:
+    found = s.exec(select(DecisionRecord).where(
+        DecisionRecord.workflow_id == inp.workflow_id,
+        DecisionRecord.element_id == inp.element_id,
+        DecisionRecord.occurrence == inp.occurrence,
+        DecisionRecord.kind == inp.kind,
+    )).first()
+    if found is not None:
+        return DecisionRecordResult(str(found.id), False)
+    rec = DecisionRecord(
+        application_id=inp.application_id, workflow_id=inp.workflow_id,
+        element_id=inp.element_id, occurrence=inp.occurrence, kind=inp.kind,
+        actor=inp.actor, outcome=inp.outcome, reasons=json.dumps(inp.reasons),
+        inputs_hash=inp.inputs_hash, process_id=inp.definition.process_id,
+        process_version=inp.definition.version, sha256=inp.definition.sha256,
+        model_version=inp.model_version, rules_version=inp.rules_version,
+        decided_at=inp.decided_at,
+    )
+    s.add(rec)
+    try:
+        s.commit()
+    except IntegrityError:  # a concurrent retry wrote it first
+        s.rollback()
+        return DecisionRecordResult("", False)
+    return DecisionRecordResult(str(rec.id), True)
 
 
 def _record_choice(s: Session, inp: AssignTaskInput, role: str | None, choice: Choice) -> None:

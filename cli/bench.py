@@ -20,4 +20,12 @@ def run_bench(args: argparse.Namespace) -> int:
         from cli.bench_verification import run_bench_verification
 
         code |= run_bench_verification(args)
+    if what in ("assignment", "all"):
+        from cli.bench_assignment import run_bench_assignment
+
+        code |= run_bench_assignment(args)
+    if what in ("definitions", "all"):
+        from cli.bench_definitions import run_bench_definitions
+
+        code |= run_bench_definitions(args)
     return code

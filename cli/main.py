@@ -110,7 +110,8 @@ def build_parser() -> argparse.ArgumentParser:
     rep.set_defaults(handler=_replay)
 
     bench = sub.add_parser("bench", help="benchmarks (figures and ratios, side by side)")
-    bench.add_argument("what", choices=["engine", "scoring", "verification", "all"])
+    bench.add_argument("what", choices=["engine", "scoring", "verification", "assignment",
+                                        "definitions", "all"])
     bench.add_argument("-n", "--count", type=int, default=200)
     bench.add_argument("--concurrency", type=int, default=50)
     bench.set_defaults(handler=_bench)

@@ -69,7 +69,7 @@ class InstanceChanges:
     def _current(self) -> engine.ProcessInstance:
         raise NotImplementedError
 
-    async def _record(self, rec: DecisionRecordInput) -> None:
+    async def _record(self, rec: DecisionRecordInput, now: bool = False) -> None:
         raise NotImplementedError
 
     # -- referral to the applicant -------------------------------------------------------
@@ -154,7 +154,7 @@ class InstanceChanges:
              f"{', '.join(new.current_elements()) or 'the start'}"],
             inputs_hash([previous.sha256, req.definition.sha256]), req.definition,
             decided_at=workflow.now().isoformat(),
-        ))
+        ), now=True)
         return MigrateResult(inp.application_id, previous.version, req.definition.version)
 
     @migrate.validator

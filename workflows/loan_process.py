@@ -29,7 +29,8 @@ with workflow.unsafe.imports_passed_through():
         CompleteTaskInput,
         CompleteTaskResult,
         DecisionRecordInput,
-        DecisionRecordResult,
+        DecisionRecordsInput,
+        DecisionRecordsResult,
         FinishApplicationInput,
         LoadDefinitionInput,
         LoadDefinitionResult,
@@ -65,6 +66,7 @@ class LoanProcessWorkflow(InstanceChanges):
         self._journal: list[Completion] = []
         self._busy = False  # service calls in flight: not a point to migrate at
         self._migrations = 0
+        self._pending: list[DecisionRecordInput] = []  # decisions not yet written
 
     # -- run -----------------------------------------------------------------------------
 
@@ -138,6 +140,7 @@ class LoanProcessWorkflow(InstanceChanges):
                     "the process cannot go on: nothing to do and nothing to wait for",
                 )
             self._status = _waiting_status(self._open, self._referred)
+            await self._flush()  # what was decided so far is on record while we wait
             timeout = None
             if deadline is not None:
                 timeout = max((deadline - workflow.now()).total_seconds(), 0.0) + 0.001
@@ -218,10 +221,20 @@ class LoanProcessWorkflow(InstanceChanges):
             model_version=value.get("model_version"), decided_at=workflow.now().isoformat(),
         ))
 
-    async def _record(self, rec: DecisionRecordInput) -> None:
+    async def _record(self, rec: DecisionRecordInput, now: bool = False) -> None:
+        """Automated and rule decisions are written together when the process next waits
+        or ends; a person's decision (`now`) at once."""
+        self._pending.append(rec)
+        if now:
+            await self._flush()
+
+    async def _flush(self) -> None:
+        if not self._pending:
+            return
+        batch, self._pending = self._pending, []
         await workflow.execute_local_activity(
-            "record_decision", rec, result_type=DecisionRecordResult,
-            start_to_close_timeout=timedelta(seconds=20), retry_policy=_SHORT,
+            "record_decisions", DecisionRecordsInput(batch), result_type=DecisionRecordsResult,
+            start_to_close_timeout=timedelta(seconds=30), retry_policy=_SHORT,
         )
 
     # -- user tasks ----------------------------------------------------------------------
@@ -349,7 +362,7 @@ class LoanProcessWorkflow(InstanceChanges):
             inp.application_id, workflow.info().workflow_id, element_id, int(occ), "human",
             d.actor, d.decision, [d.reason, *d.reason_codes] if d.reason else d.reason_codes,
             inputs_hash(data), inp.definition, decided_at=workflow.now().isoformat(),
-        ))
+        ), now=True)
         await workflow.execute_activity(
             "close_task", CloseTaskInput(d.task_id, inp.application_id, d.actor, d.decision,
                                          d.reason),
@@ -382,6 +395,7 @@ class LoanProcessWorkflow(InstanceChanges):
         inp = self._input
         assert inp is not None
         self._status = status
+        await self._flush()
         await workflow.execute_activity(
             "finish_application", FinishApplicationInput(inp.application_id, status, outcome,
                                                          reasons),

@@ -15,7 +15,8 @@ from temporalio.exceptions import ActivityError
 with workflow.unsafe.imports_passed_through():
     from workflows.types import (
         DecisionRecordInput,
-        DecisionRecordResult,
+        DecisionRecordsInput,
+        DecisionRecordsResult,
         FinishApplicationInput,
         LoanProcessInput,
         LoanProcessResult,
@@ -29,6 +30,9 @@ _GRADE_OK = ("A", "B")
 
 @workflow.defn(name="NativeLoanWorkflow")
 class NativeLoanWorkflow:
+    def __init__(self) -> None:
+        self._records: list[DecisionRecordInput] = []
+
     @workflow.run
     async def run(self, inp: LoanProcessInput) -> LoanProcessResult:
         data: dict[str, Any] = {"application": inp.data["application"], "service_errors": [],
@@ -58,9 +62,9 @@ class NativeLoanWorkflow:
         data.update(await call("pull_credit_report", "bureau"))
         data.update(await call("read_documents", "read_documents"))
         data.update(await call("cross_check", "cross"))
-        await self._record(inp, "cross", "automated", str(data["verification"].get("outcome")))
+        self._record(inp, "cross", "automated", str(data["verification"].get("outcome")))
         data.update(await call("score_application", "score"))
-        await self._record(inp, "score", "automated", str(data["score"].get("grade")))
+        self._record(inp, "score", "automated", str(data["score"].get("grade")))
         amount = float(data["application"]["amount"])
         grade = data["score"].get("grade", "none")
         needs_person = bool(data["service_errors"]) or \
@@ -78,7 +82,13 @@ class NativeLoanWorkflow:
             await call("notify_applicant", "notify")
         else:
             outcome = "needs_review"
-        await self._record(inp, "end", "process", outcome)
+        self._record(inp, "end", "process", outcome)
+        # Written together, as the BPMN workflow writes its automated decisions.
+        await workflow.execute_local_activity(
+            "record_decisions", DecisionRecordsInput(self._records),
+            result_type=DecisionRecordsResult, start_to_close_timeout=timedelta(seconds=30),
+            retry_policy=_RETRY,
+        )
         await workflow.execute_activity(
             "finish_application",
             FinishApplicationInput(inp.application_id, outcome, outcome, []),
@@ -86,12 +96,8 @@ class NativeLoanWorkflow:
         )
         return LoanProcessResult(inp.application_id, outcome, outcome, [], [])
 
-    async def _record(self, inp: LoanProcessInput, element: str, kind: str, outcome: str) -> None:
-        await workflow.execute_local_activity(
-            "record_decision",
-            DecisionRecordInput(inp.application_id, workflow.info().workflow_id, element, 1, kind,
-                                "NativeLoanWorkflow", outcome, [], "", inp.definition,
-                                decided_at=workflow.now().isoformat()),
-            result_type=DecisionRecordResult, start_to_close_timeout=timedelta(seconds=20),
-            retry_policy=_RETRY,
-        )
+    def _record(self, inp: LoanProcessInput, element: str, kind: str, outcome: str) -> None:
+        self._records.append(DecisionRecordInput(
+            inp.application_id, workflow.info().workflow_id, element, 1, kind,
+            "NativeLoanWorkflow", outcome, [], "", inp.definition,
+            decided_at=workflow.now().isoformat()))

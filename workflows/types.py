@@ -246,6 +246,19 @@ class DecisionRecordResult:
 
 
 @dataclass
+class DecisionRecordsInput:
+    """Several decision records written in one activity call (each idempotent by its
+    workflow id, element, occurrence and kind)."""
+
+    records: list[DecisionRecordInput]
+
+
+@dataclass
+class DecisionRecordsResult:
+    created: int
+
+
+@dataclass
 class FinishApplicationInput:
     application_id: str
     status: str

@@ -44,9 +44,10 @@ def test_decisions_and_the_workflow_clock():
 def test_timer_escalation_is_on_the_record():
     j = recorded("personal_timer_escalation")
     assert list(j.decisions) == [("senior_review", 1)]  # nobody decided the underwriter step
-    [fired] = j.timers_fired
+    # the reminder (at 75% of the time) and then the escalation
+    reminder, escalation = j.timers_fired
     deadline = j.calls[("deadlines", 1)]
-    assert deadline.at < fired < j.decisions[("senior_review", 1)].at
+    assert deadline.at < reminder < escalation < j.decisions[("senior_review", 1)].at
     assert j.status == "declined"
 
 
