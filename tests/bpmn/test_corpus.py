@@ -156,7 +156,8 @@ def external_service(inp: ServiceTaskInput) -> ServiceTaskResult:
 def _activities(env: CorpusEnv) -> list[Any]:
     process = ProcessActivities(lambda: Session(engine_for(env.db_url)))
     return [process.load_definition, process.assign_task, process.close_task,
-            process.record_decision, process.finish_application, external_service]
+            process.record_decision, process.record_decisions, process.finish_application,
+            external_service]
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
@@ -482,7 +483,8 @@ async def test_decision_while_the_task_is_being_assigned(
 
     settings = corpus_env.settings.model_copy(update={"task_queue": f"race-{uuid.uuid4().hex}"})
     acts = [process.load_definition, slow_assign_task, process.close_task,
-            process.record_decision, process.finish_application, external_service]
+            process.record_decision, process.record_decisions, process.finish_application,
+            external_service]
     async with build_worker(corpus_env.client, settings, acts):
         handle = await start(corpus_env.client, settings.task_queue, deploy_bytes(db, diagram))
         for _ in range(100):  # the task is open (in the status) before it is assigned
