@@ -9,6 +9,7 @@ time and ids come from the `Clock` the caller installs (see clock.py)."""
 from __future__ import annotations
 
 import hashlib
+import inspect
 import sys
 import threading
 from collections.abc import Callable, Mapping, Sequence
@@ -16,22 +17,24 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
+from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
 from SpiffWorkflow.bpmn.specs.defaults import EndEvent
 from SpiffWorkflow.bpmn.specs.event_definitions.item_aware_event import ErrorEventDefinition
 from SpiffWorkflow.bpmn.specs.mixins.events.event_types import CatchingEvent
 from SpiffWorkflow.bpmn.specs.mixins.user_task import UserTask as UserTaskMixin
+from SpiffWorkflow.bpmn.util.task import BpmnTaskIterator
 from SpiffWorkflow.exceptions import SpiffWorkflowException
-from SpiffWorkflow.util.task import TaskState
+from SpiffWorkflow.util.task import TaskIterator, TaskState
 
 from bpmn import clock as _clock
 from bpmn import compile_checks as checks
 from bpmn import timers as _timers
-from bpmn import tree
 from bpmn.compile_checks import DefinitionError as DefinitionError
 from bpmn.compile_checks import executable_process_ids as executable_process_ids
 from bpmn.safe_eval import ExpressionError
-from bpmn.script_env import RestrictedScriptEngine
+from bpmn.script_env import RestrictedEnvironment
 from bpmn.spiff_parser import ExternalServiceTask, LoanflowParser
 from bpmn.xml import XmlRefused, parse_document, strip_layout
 
@@ -42,7 +45,22 @@ if sys.getrecursionlimit() < 20_000:
     sys.setrecursionlimit(20_000)
 
 
-tree.lift_task_depth_limit()
+def _lift_task_depth_limit() -> None:
+    """Spiff walks its task tree with a depth cap of 1,000 (TaskIterator's max_depth).
+    Every loop turn nests the tree deeper, so after ~500 turns the next READY task is
+    beyond the cap: nothing sees it and is_completed() says True with the end never
+    reached. The walk is iterative (no stack), so the cap is lifted."""
+    for cls in (TaskIterator, BpmnTaskIterator):
+        init = cls.__init__
+        names = [n for n, p in inspect.signature(init).parameters.items()
+                 if p.kind is p.POSITIONAL_OR_KEYWORD]
+        defaults = list(init.__defaults__ or ())
+        at = names.index("max_depth") - (len(names) - len(defaults))
+        defaults[at] = sys.maxsize
+        init.__defaults__ = tuple(defaults)
+
+
+_lift_task_depth_limit()
 
 
 class EngineError(Exception):
@@ -198,8 +216,34 @@ def _is_element(task: Any) -> bool:
 
 
 def _tasks(workflow: Any, state: int, manual: bool | None = None) -> list[Any]:
-    """`workflow.get_tasks(state=..., manual=...)`, in the same order, by the fast walk."""
-    return list(tree.walk(workflow.task_tree, state, manual))
+    """`workflow.get_tasks(state=..., manual=...)`, in the same depth-first order (which
+    orders the commands a workflow issues), without the per-task bookkeeping of Spiff's
+    iterator: the instance asks this several times per step."""
+    if state & TaskState.PREDICTED_MASK:
+        min_state = TaskState.MAYBE
+    elif state & TaskState.DEFINITE_MASK:
+        min_state = TaskState.FUTURE
+    else:
+        min_state = TaskState.COMPLETED
+    into_finished = not state <= TaskState.FINISHED_MASK
+    subprocesses = workflow.subprocesses
+    out = []
+    stack = [workflow.task_tree]
+    while stack:
+        task = stack.pop()
+        task_state = task.state
+        if task_state & state and (manual is None or task.task_spec.manual == manual):
+            out.append(task)
+        sub = subprocesses.get(task.id)
+        if sub is None:
+            if task._children and task_state >= min_state:
+                stack.extend(reversed(task.children))
+            continue
+        nxt = task.children
+        if into_finished or task_state < TaskState.FINISHED_MASK:
+            nxt.insert(0, sub.task_tree)
+        stack.extend(reversed(nxt))
+    return out
 
 
 class ProcessInstance:
@@ -217,10 +261,10 @@ class ProcessInstance:
         self._ready: list[Any] | None = None
         self.steps: list[CompletedStep] = []
         self._held: dict[tuple[str, int], _timers.Held] = {}
-        engine = RestrictedScriptEngine(process.allow_scripts)
+        engine = PythonScriptEngine(environment=RestrictedEnvironment(process.allow_scripts))
         with _clock.use(clock):
             try:
-                self.workflow = tree.LoanflowWorkflow(
+                self.workflow = BpmnWorkflow(
                     process.spec, process.subprocess_specs, script_engine=engine
                 )
             except Exception as err:
