@@ -6,7 +6,9 @@ from `datetime.now()`. Inside a Temporal workflow all three must come from the w
 passed through the workflow sandbox, so its module globals are replaced once, here, by
 shims that ask the clock installed for the current thread; outside any scope they use
 the system clock. Engine calls run synchronously on one thread, so a thread-local scope
-is exact."""
+is exact. Within one scope (one engine call, which takes no time) the clock's time is
+read once: Spiff stamps every state change, and asking a workflow for its time costs
+far more than reading a float."""
 
 from __future__ import annotations
 
@@ -44,12 +46,25 @@ def current() -> Clock:
 
 @contextmanager
 def use(clock: Clock) -> Iterator[None]:
-    previous = getattr(_local, "clock", None)
-    _local.clock = clock
+    previous = getattr(_local, "clock", None), getattr(_local, "moment", None)
+    _local.clock, _local.moment = clock, None
     try:
         yield
     finally:
-        _local.clock = previous
+        _local.clock, _local.moment = previous
+
+
+def _moment() -> tuple[datetime, float]:
+    """The current scope's time (and as a timestamp), read from its clock once."""
+    clock: Clock | None = getattr(_local, "clock", None)
+    if clock is None:
+        now = _SYSTEM.now()
+        return now, now.timestamp()
+    moment: tuple[datetime, float] | None = _local.moment
+    if moment is None:
+        now = clock.now()
+        moment = _local.moment = (now, now.timestamp())
+    return moment
 
 
 class _TimeShim:
@@ -57,7 +72,7 @@ class _TimeShim:
 
     @staticmethod
     def time() -> float:
-        return current().now().timestamp()
+        return _moment()[1]
 
     def __getattr__(self, name: str) -> object:
         return getattr(_time, name)
@@ -68,7 +83,7 @@ class _ClockDatetime(datetime):
 
     @classmethod
     def now(cls, tz: tzinfo | None = None) -> _ClockDatetime:
-        moment = current().now()
+        moment = _moment()[0]
         if moment.tzinfo is None:
             moment = moment.replace(tzinfo=UTC)
         local = moment.astimezone(tz) if tz is not None else moment.astimezone(UTC).replace(

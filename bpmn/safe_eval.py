@@ -11,6 +11,7 @@ sizes are capped so none can exhaust memory."""
 from __future__ import annotations
 
 import ast
+import functools
 import math
 import operator
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -113,16 +114,24 @@ class AttrDict(dict[str, Any]):
 
 
 def parse_expression(source: str) -> ast.Expression:
-    """Parse and check an expression; raises ExpressionError naming what is refused."""
-    tree = _parse(source, "eval")
+    """Parse and check an expression; raises ExpressionError naming what is refused.
+    The tree is shared (parsed once per text): read it, never change it."""
+    tree = _parse_cached(source, "eval")
     assert isinstance(tree, ast.Expression)
     return tree
 
 
 def parse_script(source: str) -> ast.Module:
-    tree = _parse(source, "exec")
+    tree = _parse_cached(source, "exec")
     assert isinstance(tree, ast.Module)
     return tree
+
+
+@functools.lru_cache(maxsize=4096)
+def _parse_cached(source: str, mode: str) -> ast.AST:
+    """A diagram evaluates the same few expressions in every instance (gateway
+    conditions, DMN entries): parse and check each text once. Refusals are not kept."""
+    return _parse(source, mode)
 
 
 def names_used(tree: ast.AST) -> set[str]:

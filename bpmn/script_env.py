@@ -3,9 +3,12 @@ them go through the restricted evaluator, never Python's eval or exec."""
 
 from __future__ import annotations
 
+import ast
+import functools
 import re
 from typing import Any
 
+from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
 from SpiffWorkflow.bpmn.script_engine.python_environment import BasePythonScriptEngineEnvironment
 
 from bpmn import safe_eval
@@ -45,3 +48,26 @@ class RestrictedEnvironment(BasePythonScriptEngineEnvironment):  # type: ignore[
 
     def call_service(self, context: dict[str, Any], **kwargs: Any) -> Any:
         raise ExpressionError("services are called by the workflow, not from scripts")
+
+
+class RestrictedScriptEngine(PythonScriptEngine):  # type: ignore[misc]
+    """Spiff's script engine over the restricted environment. Spiff's DMN engine asks
+    `validate` (does the text parse?) for every rule entry of every evaluation: the
+    answer is kept per text."""
+
+    def __init__(self, allow_scripts: bool = False) -> None:
+        super().__init__(environment=RestrictedEnvironment(allow_scripts))
+
+    def validate(self, expression: str) -> None:
+        refused = _syntax_error(expression)
+        if refused is not None:
+            raise SyntaxError(*refused.args)
+
+
+@functools.lru_cache(maxsize=4096)
+def _syntax_error(text: str) -> SyntaxError | None:
+    try:
+        ast.parse(text)
+    except SyntaxError as err:
+        return err
+    return None

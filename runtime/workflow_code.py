@@ -3,10 +3,11 @@
 The workflow sandbox imports a workflow's module afresh for every run, so that no module
 state leaks from one run into the next. Python normally takes the module's code from its
 .pyc; where none is written (PYTHONDONTWRITEBYTECODE, as in this repository's Makefile,
-or a read-only install) it compiles the source again for every run, which for
-workflows/loan_process.py costs more CPU than the BPMN engine's own steps. This finder
-gives the sandbox the same code object each time; the module body still runs afresh for
-every run, exactly as before. A changed file (size or mtime) is compiled again."""
+or a read-only install) it compiles the source again for every run (for the whole loan
+process, when it lived in one sandboxed module, more CPU than the BPMN engine's own
+steps). This finder gives the sandbox the same code object each time; the module body
+still runs afresh for every run, exactly as before. A changed file (size or mtime) is
+compiled again."""
 
 from __future__ import annotations
 

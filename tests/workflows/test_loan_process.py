@@ -24,11 +24,14 @@ def rows(settings, model, **where) -> list[Any]:
         return list(s.exec(stmt).all())
 
 
-async def open_task(handle, element_id: str, timeout: float = 20) -> str:
+async def open_task(handle, element_id: str, timeout: float = 20, settings=None) -> str:
+    """The open task's id; with `settings`, once its inbox row is written too (the status
+    shows the task as soon as it opens, before assign_task has written the row)."""
     for _ in range(int(timeout * 10)):
         status: ProcessStatus = await handle.query("status", result_type=ProcessStatus)
         for t in status.open_tasks:
-            if t.element_id == element_id:
+            if t.element_id == element_id and (settings is None
+                                               or rows(settings, Task, id=t.task_id)):
                 return t.task_id
         await asyncio.sleep(0.1)
     raise AssertionError(f"no open task {element_id}; status {status}")
@@ -73,7 +76,7 @@ async def test_manual_review_rejects_bad_decisions_before_history(env):
     settings, client = env
     handle = await start_application(client, settings, sample_application(amount=50_000),
                                      applicant="alice")
-    task_id = await open_task(handle, "uw_review")
+    task_id = await open_task(handle, "uw_review", settings=settings)
     row = rows(settings, Task, id=task_id)[0]
     assert row.role == "underwriter" and row.status == "open"
     bad = [
@@ -120,7 +123,7 @@ async def test_large_loan_needs_two_different_approvers(env):
     first = await open_task(handle, "uw_review")
     await handle.execute_update("complete_task", decide(first, "uma", ["underwriter"], "approve",
                                                         "ok"), result_type=CompleteTaskResult)
-    second = await open_task(handle, "senior_review")
+    second = await open_task(handle, "senior_review", settings=settings)
     assert rows(settings, Task, id=second)[0].role == "senior_approver"
     with pytest.raises(WorkflowUpdateFailedError) as err:  # uma decided already
         await handle.execute_update("complete_task", decide(second, "uma", ["senior_approver"],
