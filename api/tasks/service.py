@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 from enum import StrEnum
-from typing import Annotated
+from typing import Annotated, Any
 
 from pydantic import BaseModel, Field, field_validator, model_validator
-from sqlalchemy import or_
+from sqlalchemy import Row, or_
 from sqlmodel import Session, col, select
 from temporalio.client import Client, WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
@@ -86,14 +86,23 @@ def _aware(value: dt.datetime) -> dt.datetime:
     return value if value.tzinfo else value.replace(tzinfo=dt.UTC)  # SQLite is naive
 
 
-def _time_left(t: Task, now: dt.datetime) -> float | None:
+def _time_left(t: Task | Row[Any], now: dt.datetime) -> float | None:
     if t.due_at is None or t.status in ("done", "cancelled"):
         return None
     at = _aware(t.referred_at) if t.referred_at is not None else now  # clock stopped
     return (_aware(t.due_at) - at).total_seconds()
 
 
-def public(t: Task, now: dt.datetime | None = None) -> TaskPublic:
+# What a task's public view reads: an inbox selects just these columns as plain rows
+# (no ORM objects), which is most of what a long inbox costs.
+_PUBLIC_COLUMNS = tuple(col(getattr(Task, name)) for name in (
+    "id", "application_id", "element_id", "name", "role", "assignee", "claimed_by", "status",
+    "amount", "loan_type", "assignment_reason", "due_at", "created_at", "decision",
+    "decided_by", "priority", "effort", "required_skills", "referred_at", "waiting_seconds",
+    "reminded_at"))
+
+
+def public(t: Task | Row[Any], now: dt.datetime | None = None) -> TaskPublic:
     return TaskPublic(
         id=t.id, application_id=t.application_id, element_id=t.element_id, name=t.name,
         role=t.role, assignee=t.assignee, claimed_by=t.claimed_by, status=t.status,
@@ -135,7 +144,7 @@ def inbox(s: Session, user: User, include_closed: bool = False, view: View = Vie
     mine = or_(assignee == user.username, claimed_by == user.username)
     queue = assignee.is_(None) & role.in_(_roles_covered(user))
     where = {View.all: or_(mine, queue), View.mine: mine, View.queue: queue}[view]
-    stmt = select(Task).where(where)
+    stmt = select(*_PUBLIC_COLUMNS).where(where)
     if not include_closed:
         stmt = stmt.where(col(Task.status).in_(OPEN))
     # No deadline sorts last on SQLite and PostgreSQL alike.
