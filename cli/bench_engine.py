@@ -124,7 +124,7 @@ async def _batch(client: Client, settings: Settings, kind: str, apps: list[dict[
     return Run(kind, latencies, time.perf_counter() - t0, time.process_time() - cpu0)
 
 
-async def _bench(n: int, concurrency: int) -> None:
+async def _bench(n: int, concurrency: int, rounds: int = 4) -> None:
     tmp = Path(tempfile.mkdtemp(prefix="loanflow-bench-"))
     port = free_port()
     server = start_dev_server(None, port)
@@ -142,12 +142,16 @@ async def _bench(n: int, concurrency: int) -> None:
             await _batch(client, settings, "LoanProcessWorkflow", _applications(10), 10)
             await _batch(client, settings, "NativeLoanWorkflow", _applications(10), 10)
             runs: dict[str, list[Run]] = {"LoanProcessWorkflow": [], "NativeLoanWorkflow": []}
-            half = max(n // 2, 1)
-            for rnd in range(2):  # alternate, so drift on a shared machine hits both
-                for kind in runs:
-                    r = await _batch(client, settings, kind, _applications(half), concurrency)
+            per_round = max(n // rounds, 1)
+            for rnd in range(rounds):
+                # Alternate, and swap who goes first: drift on a shared machine hits both.
+                kinds = list(runs) if rnd % 2 == 0 else list(reversed(runs))
+                for kind in kinds:
+                    r = await _batch(client, settings, kind, _applications(per_round),
+                                     concurrency)
                     runs[kind].append(r)
-                    print(f"  round {rnd + 1} {kind:22s} {r.throughput:6.1f} apps/s", flush=True)
+                    print(f"  round {rnd + 1}/{rounds} {kind:22s} {r.throughput:6.1f} apps/s "
+                          f"{r.cpu / len(r.latencies) * 1000:7.1f} ms CPU/app", flush=True)
         _report(runs)
     finally:
         server.terminate()
@@ -170,13 +174,21 @@ def _report(runs: dict[str, list[Run]]) -> None:
     cpu = (bpmn.cpu / len(bpmn.latencies)) / (native.cpu / len(native.latencies))
     print(f"\nBPMN / native throughput: {thr:.2f}x (goal >= 0.90)   "
           f"CPU per application: {cpu:.2f}x (goal <= 1.20)")
+    pairs = list(zip(runs["LoanProcessWorkflow"], runs["NativeLoanWorkflow"], strict=True))
+    if len(pairs) > 1:
+        thr_r = sorted(b.throughput / m.throughput for b, m in pairs)
+        cpu_r = sorted((b.cpu / len(b.latencies)) / (m.cpu / len(m.latencies)) for b, m in pairs)
+        print(f"per round ({len(pairs)}): throughput {thr_r[0]:.2f}x .. {thr_r[-1]:.2f}x "
+              f"(median {statistics.median(thr_r):.2f}x), CPU {cpu_r[0]:.2f}x .. "
+              f"{cpu_r[-1]:.2f}x (median {statistics.median(cpu_r):.2f}x)")
     p50 = statistics.median(bpmn.latencies) / statistics.median(native.latencies)
     print(f"latency p50 ratio: {p50:.2f}x")
     print("CPU is this process's (worker and client together; the same client work on both).")
 
 
 def run_bench_engine(args: argparse.Namespace) -> int:
-    print(f"loanflow bench engine: {args.count} applications each way, "
-          f"concurrency {args.concurrency}")
-    asyncio.run(_bench(args.count, args.concurrency))
+    rounds = getattr(args, "rounds", None) or 4
+    print(f"loanflow bench engine: {args.count} applications each way in {rounds} "
+          f"alternating rounds, concurrency {args.concurrency}")
+    asyncio.run(_bench(args.count, args.concurrency, rounds))
     return 0

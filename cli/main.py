@@ -112,8 +112,10 @@ def build_parser() -> argparse.ArgumentParser:
     bench = sub.add_parser("bench", help="benchmarks (figures and ratios, side by side)")
     bench.add_argument("what", choices=["engine", "scoring", "verification", "assignment",
                                         "definitions", "all"])
-    bench.add_argument("-n", "--count", type=int, default=200)
+    bench.add_argument("-n", "--count", type=int, default=400)
     bench.add_argument("--concurrency", type=int, default=50)
+    bench.add_argument("--rounds", type=int, default=4,
+                       help="engine: alternating rounds of each workflow")
     bench.set_defaults(handler=_bench)
 
     sched = sub.add_parser("schedule", help="create Temporal schedules (idempotent)")

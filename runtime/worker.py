@@ -23,13 +23,16 @@ from workflows.retrain import RetrainModelsWorkflow
 log = logging.getLogger(__name__)
 
 # Spiff, lxml and our engine are imported once per worker, not once per workflow run:
-# re-importing them inside the sandbox for every workflow halves throughput. So is the
-# body of the loan process (loan_flow.py and its mixins): the sandbox re-runs only the
-# small module that defines the workflow (loan_process.py). These modules keep no state
-# of their own and take time, ids and randomness from `workflow`.
+# re-importing them inside the sandbox for every workflow halves throughput. So are the
+# loan workflows themselves (loan_process.py, its body loan_flow.py with its mixins, and
+# the hand-written native.py): re-importing a workflow's module re-runs `workflow.defn`,
+# which inspects every method of the class (2-3 ms a run for LoanProcessWorkflow). These
+# modules keep no state of their own and take time, ids and randomness from `workflow`;
+# tests/workflows/test_passthrough.py holds them to it, since the sandbox cannot.
 PASSTHROUGH = ("SpiffWorkflow", "lxml", "bpmn", "workflows.types", "workflows.loan_flow",
                "workflows.user_tasks", "workflows.changes", "workflows.migration",
-               "workflows.reasons")
+               "workflows.reasons", "workflows.records", "workflows.loan_process",
+               "workflows.native")
 WORKFLOWS = [LoanProcessWorkflow, NativeLoanWorkflow, RetrainModelsWorkflow]
 
 

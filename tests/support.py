@@ -60,10 +60,11 @@ def prepare_db(settings: Settings) -> None:
         s.commit()
 
 
-async def start_application(
-    client: Client, settings: Settings, app: dict[str, Any], applicant: str = "alice",
+def create_application(
+    settings: Settings, app: dict[str, Any], applicant: str = "alice",
     submitted_by: str | None = None,
-) -> WorkflowHandle[Any, Any]:
+) -> tuple[str, LoanProcessInput]:
+    """An application row as the API writes it, and its workflow's id and input."""
     body = ApplicationCreate.model_validate(app)
     payload = body.model_dump(mode="json", exclude={"process_version"})
     with Session(engine_for(settings.db_url)) as s:
@@ -77,12 +78,19 @@ async def start_application(
         s.add(row)
         s.commit()
         ref = DefinitionRef(d.process_id, d.version, d.sha256)
-        return await client.start_workflow(
-            "LoanProcessWorkflow",
-            LoanProcessInput(row.id, ref, process_data(payload), applicant,
-                             submitted_by or applicant),
-            id=row.workflow_id, task_queue=settings.task_queue, result_type=LoanProcessResult,
-        )
+        return row.workflow_id, LoanProcessInput(row.id, ref, process_data(payload), applicant,
+                                                 submitted_by or applicant)
+
+
+async def start_application(
+    client: Client, settings: Settings, app: dict[str, Any], applicant: str = "alice",
+    submitted_by: str | None = None,
+) -> WorkflowHandle[Any, Any]:
+    wf_id, inp = create_application(settings, app, applicant, submitted_by)
+    return await client.start_workflow(
+        "LoanProcessWorkflow", inp, id=wf_id, task_queue=settings.task_queue,
+        result_type=LoanProcessResult,
+    )
 
 
 class LiveServer:

@@ -5,8 +5,6 @@ Temporal finds update handlers on base classes too."""
 
 from __future__ import annotations
 
-import hashlib
-import json
 import uuid
 from datetime import datetime, timedelta
 from typing import Any
@@ -18,6 +16,7 @@ from temporalio.exceptions import ApplicationError
 with workflow.unsafe.imports_passed_through():
     from bpmn import engine
     from workflows.migration import Completion, MigrationRefused, check_movable, redrive
+    from workflows.records import inputs_hash
     from workflows.types import (
         AnswerReferralInput,
         CompleteTaskInput,
@@ -46,10 +45,6 @@ class WorkflowClock:
 
     def uuid4(self) -> uuid.UUID:
         return workflow.uuid4()
-
-
-def inputs_hash(value: Any) -> str:
-    return hashlib.sha256(json.dumps(value, sort_keys=True, default=str).encode()).hexdigest()
 
 
 class InstanceChanges:

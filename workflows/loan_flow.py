@@ -23,8 +23,9 @@ from temporalio.exceptions import ActivityError, ApplicationError
 from bpmn import engine
 from bpmn.registry import ServiceSpec, lookup
 from workflows.changes import SHORT_RETRY as _SHORT
-from workflows.changes import WorkflowClock, inputs_hash
+from workflows.changes import WorkflowClock
 from workflows.migration import Completion
+from workflows.records import automated_decision, final_reasons, inputs_hash
 from workflows.types import (
     DecisionRecordInput,
     DecisionRecordsInput,
@@ -205,17 +206,11 @@ class LoanProcess(UserTasks):
     ) -> None:
         inp = self._input
         assert inp is not None
-        first: Any = next(iter(output.values()), {}) if output else {}
-        value: dict[str, Any] = first if isinstance(first, dict) else {"value": first}
-        outcome = str(value.get("outcome") or value.get("grade") or "done")
-        # A report's own reasons when it gives them (none when everything passed).
-        given = value["reasons"] if "reasons" in value else value.get("findings")
-        reasons = [str(r.get("text") or r.get("message") or r) if isinstance(r, dict) else str(r)
-                   for r in (given or [])][:10]
+        outcome, reasons, model_version = automated_decision(output)
         await self._record(DecisionRecordInput(
             inp.application_id, workflow.info().workflow_id, call.element_id, call.occurrence,
             "automated", spec.activity, outcome, reasons, inputs_hash(data), inp.definition,
-            model_version=value.get("model_version"), decided_at=workflow.now().isoformat(),
+            model_version=model_version, decided_at=workflow.now().isoformat(),
         ))
 
     async def _record(self, rec: DecisionRecordInput, now: bool = False) -> None:
@@ -247,7 +242,7 @@ class LoanProcess(UserTasks):
                 status, outcome = "failed", ext.get("outcome") or name
             elif ext.get("outcome"):
                 status = outcome = ext["outcome"]
-        reasons = _reasons(final, status)
+        reasons = final_reasons(final, status)
         await self._record(DecisionRecordInput(
             inp.application_id, workflow.info().workflow_id, ends[-1][0] if ends else "end", 1,
             "process", "LoanProcessWorkflow", outcome, reasons, inputs_hash(final),
@@ -284,18 +279,6 @@ class LoanProcess(UserTasks):
             inst.current_elements() if inst else [], list(self._open.values()),
             self._steps(), inp.definition,
         )
-
-
-def _reasons(final: dict[str, Any], status: str) -> list[str]:
-    """Why: the deciding person's reason, else (for an automatic decline) the model's."""
-    if final.get("decision_reason"):
-        return [str(final["decision_reason"]), *map(str, final.get("decision_reason_codes") or [])]
-    if status != "declined":
-        return []
-    score = final.get("score") or {}
-    texts = [str(r.get("text", r)) if isinstance(r, dict) else str(r)
-             for r in score.get("reasons") or []]
-    return texts or ["declined by the approval rules"]
 
 
 def _waiting_status(open_tasks: dict[str, OpenTask], referred: dict[str, datetime]) -> str:

@@ -1,9 +1,11 @@
 """LoanProcessWorkflow: a BPMN diagram, pinned by sha256, driving one application.
 
-The workflow sandbox imports this module afresh for every run (so that no state leaks
-from one run into the next), so it holds only the definition. The process itself lives
-in workflows/loan_flow.py with its mixins (user_tasks.py, changes.py), passed through the
-sandbox: imported once per worker, like bpmn/."""
+Only the definition: the process itself lives in workflows/loan_flow.py with its mixins
+(user_tasks.py, changes.py). This module, like them and like bpmn/, is passed through the
+workflow sandbox (runtime/worker.py): imported once per worker rather than once per run,
+because Temporal's `workflow.defn` inspects every method of the class again on each
+import. None of them keeps module state, and tests/workflows/test_passthrough.py checks
+that none reads the clock, randomness, the environment or files itself."""
 
 from __future__ import annotations
 

@@ -12,9 +12,10 @@ from temporalio.exceptions import ApplicationError
 from bpmn import engine
 from bpmn.registry import lane_role, may_act_for
 from workflows.changes import SHORT_RETRY as _SHORT
-from workflows.changes import InstanceChanges, inputs_hash
+from workflows.changes import InstanceChanges
 from workflows.migration import Completion
 from workflows.reasons import unknown_codes
+from workflows.records import inputs_hash
 from workflows.types import (
     AssignTaskInput,
     AssignTaskResult,
