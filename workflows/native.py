@@ -98,11 +98,11 @@ class NativeLoanWorkflow:
         if route == "auto_approve":
             data.update(await call("disburse_loan", "disburse", "Disburse loan", tolerate=False))
             data.update(await call("notify_applicant", "notify_ok", "Notify approval",
-                                   params={"message": "approved"}))
+                                   tolerate=False, params={"message": "approved"}))
             end, title, outcome = "end_approved", "Approved", "approved"
         elif route == "auto_decline":
             data.update(await call("notify_applicant", "notify_no", "Notify decline",
-                                   params={"message": "declined"}))
+                                   tolerate=False, params={"message": "declined"}))
             end, title, outcome = "end_declined", "Declined", "declined"
         else:
             end, title, outcome = "end_review", "Needs review", "needs_review"

@@ -12,7 +12,7 @@ import pytest
 from store.models import DecisionRecord
 from tests.support import create_application, sample_application
 from tests.workflows.test_loan_process import rows
-from workflows.types import LoanProcessResult
+from workflows.types import LoanProcessResult, ServiceTaskInput
 
 CASES = {
     "auto_approve": sample_application(amount=10_000),
@@ -24,6 +24,20 @@ def _records(settings, wf_id: str) -> list[tuple[Any, ...]]:
     recs = rows(settings, DecisionRecord, workflow_id=wf_id)
     return sorted((r.element_id, r.occurrence, r.kind, r.outcome, r.reasons, r.inputs_hash,
                    r.model_version, r.rules_version, r.actor) for r in recs)
+
+
+async def _activities(client, wf_id: str) -> list[tuple[Any, ...]]:
+    """Each activity the workflow scheduled: its name, id, element and parameters."""
+    out = []
+    async for event in client.get_workflow_handle(wf_id).fetch_history_events():
+        if event.HasField("activity_task_scheduled_event_attributes"):
+            a = event.activity_task_scheduled_event_attributes
+            inp = (await client.data_converter.decode(a.input.payloads,
+                                                      [ServiceTaskInput]))[0] \
+                if a.activity_type.name != "finish_application" else None
+            out.append((a.activity_type.name, a.activity_id,
+                        inp and inp.element_id, inp and sorted(inp.params.items())))
+    return sorted(out, key=str)
 
 
 @pytest.mark.parametrize("case", sorted(CASES))
@@ -47,5 +61,9 @@ async def test_native_workflow_does_what_the_diagram_does(env, case):
     assert [r for r in b if r[2] != "process"] == [r for r in n if r[2] != "process"]
     assert [r[:-1] for r in b if r[2] == "process"] == [r[:-1] for r in n if r[2] == "process"]
     assert {r[2] for r in b} == {"automated", "rule", "process"}
+    b_acts = await _activities(client, ids["LoanProcessWorkflow"])
+    n_acts = await _activities(client, ids["NativeLoanWorkflow"])
+    assert [a for a in b_acts if a[0] != "finish_application"] == \
+        [a for a in n_acts if a[0] != "finish_application"]
     steps = sorted((s.element_id, s.kind, s.outcome) for s in bpmn.steps)
     assert sorted((s.element_id, s.kind, s.outcome) for s in native.steps) == steps
