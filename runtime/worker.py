@@ -63,7 +63,8 @@ def build_worker(
     max_concurrent_activities: int = 50,
 ) -> Worker:
     acts = list(activities) if activities is not None else default_activities(settings)
-    # The sandbox imports each workflow's module anew for every run: compile it only once.
+    # The sandbox imports a workflow module that is not passed through (retrain.py) anew
+    # for every run: compile it only once.
     cache_workflow_code(w.__module__ for w in WORKFLOWS)
     return Worker(
         client,
