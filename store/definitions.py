@@ -19,8 +19,8 @@ DIAGRAMS = Path(__file__).resolve().parent.parent / "bpmn" / "diagrams"
 # Which shipped diagram serves which loan type (and the decision tables it uses).
 SHIPPED = {
     "personal": ("loan_personal.bpmn", ["approval_route.dmn"]),
-    "business": ("loan_business.bpmn", ["approval_route_business.dmn"]),
-    "micro": ("loan_micro.bpmn", ["approval_route_micro.dmn"]),
+    "business": ("loan_business.bpmn", ["approval_route.dmn"]),
+    "micro": ("loan_micro.bpmn", ["approval_route.dmn"]),
 }
 
 

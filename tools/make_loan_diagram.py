@@ -1,4 +1,5 @@
-"""Writes bpmn/diagrams/loan_<type>.bpmn with layout (bpmn-js opens them) and the DMN.
+"""Writes bpmn/diagrams/loan_<type>.bpmn with layout (bpmn-js opens them) and the DMN table
+they share.
 
 Run: python tools/make_loan_diagram.py. The diagrams are then edited like any other (in
 the modeler); this script only gave them their first shape."""
@@ -210,39 +211,66 @@ def render(loan_type, els, flows) -> str:  # type: ignore[no-untyped-def]
     return "\n".join(out)
 
 
-def dmn(dmn_id: str, auto_limit: int, two_level_over: int) -> str:
-    rules = [
-        ("true", "-", "-", "manual", "a check could not be done or did not pass"),
-        ("false", '? in ("A", "B")', f"<= {auto_limit}", "auto_approve", "low risk, small"),
-        ("false", '? in ("A", "B")', f"? > {auto_limit} and ? <= {two_level_over}", "manual",
-         "low risk, larger amount"),
-        ("false", '? in ("A", "B", "C", "D")', f"> {two_level_over}", "two_level",
-         "large amount: two approvals"),
-        ("false", '? in ("C", "D")', f"<= {two_level_over}", "manual", "medium risk"),
-        ("false", '"E"', "-", "auto_decline", "high risk"),
-        ("false", '"none"', "-", "manual", "no score"),
-    ]
+# Amounts in CNY, per loan type: (auto-approve up to, two approvals above). Micro loans
+# take the short path and most are decided automatically; business loans are always
+# reviewed by a person.
+LIMITS: dict[str, tuple[int | None, int]] = {
+    "personal": (20_000, 200_000), "micro": (10_000, 50_000), "business": (None, 300_000)}
+DMN_ID = "approval_route"
+
+
+def dmn_rules() -> list[tuple[str, str, str, str, str, str]]:
+    """(needs a person, loan type, grade, amount, route, note) for each rule, in order."""
+    rules = [("true", "-", "-", "-", "manual", "a check could not be done or did not pass")]
+    for kind, (auto, two) in LIMITS.items():
+        t = f'"{kind}"'
+        if auto is not None:
+            rules += [
+                ("false", t, '? in ("A", "B")', f"<= {auto}", "auto_approve",
+                 f"{kind}: low risk, small"),
+                ("false", t, '? in ("A", "B")', f"? > {auto} and ? <= {two}", "manual",
+                 f"{kind}: low risk, larger amount"),
+            ]
+        else:
+            rules.append(("false", t, '? in ("A", "B")', f"<= {two}", "manual",
+                          f"{kind}: low risk, always reviewed"))
+        rules += [
+            ("false", t, '? in ("A", "B", "C", "D")', f"> {two}", "two_level",
+             f"{kind}: large amount, two approvals"),
+            ("false", t, '? in ("C", "D")', f"<= {two}", "manual", f"{kind}: medium risk"),
+        ]
+    return [*rules, ("false", "-", '"E"', "-", "auto_decline", "high risk"),
+            ("false", "-", '"none"', "-", "manual", "no score")]
+
+
+def dmn() -> str:
+    """One table for every loan type: the loan type is a column, so a process owner sees
+    and edits every type's thresholds side by side."""
     esc = lambda s: s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")  # noqa: E731
     rows = []
-    for i, (p, g, a, route, note) in enumerate(rules, 1):
+    for i, (*entries, route, note) in enumerate(dmn_rules(), 1):
         cells = "".join(
             f'<inputEntry id="r{i}_in{j}"><text>{esc(v) if v != "-" else ""}</text></inputEntry>'
-            for j, v in enumerate((p, g, a), 1)
+            for j, v in enumerate(entries, 1)
         )
         rows.append(f'      <rule id="rule_{i}"><description>{note}</description>{cells}'
                     f'<outputEntry id="r{i}_out"><text>"{route}"</text></outputEntry></rule>')
+    kinds = ",".join(f'"{k}"' for k in LIMITS)
     return "\n".join([
         '<?xml version="1.0" encoding="UTF-8"?>',
         '<definitions xmlns="https://www.omg.org/spec/DMN/20191111/MODEL/" '
-        f'id="{dmn_id}_defs" name="Approval route" namespace="https://loanflow.dev/dmn">',
-        f'  <decision id="{dmn_id}" name="Approval route">',
-        f'    <decisionTable id="{dmn_id}_table" hitPolicy="UNIQUE">',
+        f'id="{DMN_ID}_defs" name="Approval route" namespace="https://loanflow.dev/dmn">',
+        f'  <decision id="{DMN_ID}" name="Approval route">',
+        f'    <decisionTable id="{DMN_ID}_table" hitPolicy="UNIQUE">',
         '      <input id="in_needs_person" label="Needs a person">'
         '<inputExpression id="ie1" typeRef="boolean"><text>len(service_errors) &gt; 0 or '
         'verification.get("outcome", "unavailable") != "passed"</text></inputExpression></input>',
-        '      <input id="in_grade" label="Risk grade"><inputExpression id="ie2" typeRef="string">'
+        '      <input id="in_loan_type" label="Loan type"><inputExpression id="ie2" '
+        'typeRef="string"><text>application.loan_type</text></inputExpression>'
+        f"<inputValues id=\"iv2\"><text>{kinds}</text></inputValues></input>",
+        '      <input id="in_grade" label="Risk grade"><inputExpression id="ie3" typeRef="string">'
         '<text>score.get("grade", "none")</text></inputExpression></input>',
-        '      <input id="in_amount" label="Amount"><inputExpression id="ie3" typeRef="number">'
+        '      <input id="in_amount" label="Amount"><inputExpression id="ie4" typeRef="number">'
         "<text>application.amount</text></inputExpression></input>",
         '      <output id="out_route" label="Route" name="route" typeRef="string" />',
         *rows,
@@ -256,12 +284,8 @@ def dmn(dmn_id: str, auto_limit: int, two_level_over: int) -> str:
 if __name__ == "__main__":
     checks = [("verify_identity", "Verify identity"), ("check_employment", "Check employment"),
               ("screen_sanctions", "Screen sanctions")]
-    # Amounts in CNY. Micro loans take the short path: no employment check, and most are
-    # small enough to be decided automatically; business loans get reviewed more.
-    for loan_type, dmn_id, auto, two, chk in (
-        ("personal", "approval_route", 20_000, 200_000, checks),
-        ("micro", "approval_route_micro", 10_000, 50_000, [checks[0], checks[2]]),
-        ("business", "approval_route_business", 0, 300_000, checks),
-    ):
-        (OUT / f"loan_{loan_type}.bpmn").write_text(build(loan_type, chk, dmn_id))
-        (OUT / f"{dmn_id}.dmn").write_text(dmn(dmn_id, auto, two))
+    # Micro loans take the short path: no employment check.
+    for loan_type, chk in (("personal", checks), ("micro", [checks[0], checks[2]]),
+                           ("business", checks)):
+        (OUT / f"loan_{loan_type}.bpmn").write_text(build(loan_type, chk, DMN_ID))
+    (OUT / f"{DMN_ID}.dmn").write_text(dmn())

@@ -135,18 +135,24 @@ class NativeLoanWorkflow:
             rules_version=rules_version, decided_at=workflow.now().isoformat()))
 
 
+# (auto-approve up to, two approvals above) per loan type, as in the table.
+_LIMITS: dict[str, tuple[float | None, float]] = {
+    "personal": (20_000, 200_000), "micro": (10_000, 50_000), "business": (None, 300_000)}
+
+
 def _route(data: dict[str, Any]) -> str:
     """The approval-route table (bpmn/diagrams/approval_route.dmn) by hand."""
     needs_person = bool(data["service_errors"]) or \
         (data.get("verification") or {}).get("outcome", "unavailable") != "passed"
     grade = (data.get("score") or {}).get("grade", "none")
     amount = float(data["application"]["amount"])
+    auto_up_to, two_level_over = _LIMITS[data["application"]["loan_type"]]
     if needs_person or grade == "none":
         return "manual"
     if grade == "E":
         return "auto_decline"
-    if amount > 200_000 and grade in ("A", "B", "C", "D"):
+    if amount > two_level_over and grade in ("A", "B", "C", "D"):
         return "two_level"
-    if grade in ("A", "B") and amount <= 20_000:
+    if grade in ("A", "B") and auto_up_to is not None and amount <= auto_up_to:
         return "auto_approve"
     return "manual"

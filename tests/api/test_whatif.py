@@ -21,7 +21,7 @@ def higher_threshold(dmn: str) -> str:
     root = etree.fromstring(dmn.encode())
     for rule_id, amount in (("rule_2", "<= 100000"), ("rule_3", "? > 100000 and ? <= 200000")):
         [rule] = root.xpath("//*[@id=$id]", id=rule_id)
-        rule.findall(f"{DMN}inputEntry")[2].find(f"{DMN}text").text = amount
+        rule.findall(f"{DMN}inputEntry")[3].find(f"{DMN}text").text = amount
     return etree.tostring(root, encoding="unicode")
 
 

@@ -72,8 +72,8 @@ def by_app(report, kind):
 
 # Small personal loans are approved without a review up to 20,000; the candidate raises
 # that to 100,000.
-HIGHER_THRESHOLD = {"rule_2": entry(2, "<= 100000"),
-                    "rule_3": entry(2, "? > 100000 and ? <= 200000")}
+HIGHER_THRESHOLD = {"rule_2": entry(3, "<= 100000"),
+                    "rule_3": entry(3, "? > 100000 and ? <= 200000")}
 
 
 def test_a_higher_threshold_skips_the_review():
