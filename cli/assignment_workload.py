@@ -137,3 +137,48 @@ def competing(users: list[User], case: Case, role: str,
 
 def _aware(t: dt.datetime) -> dt.datetime:
     return t if t.tzinfo else t.replace(tzinfo=dt.UTC)
+
+
+def balanced_floor(work: dict[frozenset[str], float], capacity: dict[str, float],
+                   passes: int = 200, tol: float = 1e-9) -> dict[str, float]:
+    """The most even load (effort ÷ capacity per person) that any assignment rule could
+    reach: each group's work (the effort of the tasks that group competed for) split among
+    its members as finely as wanted, even after the fact. A lower bound, since real tasks
+    are whole and come one by one.
+
+    Block coordinate descent on Σ load²/capacity, strictly convex, so it converges to the
+    one optimum: each group's work in turn is poured over its members, up to a common
+    level where it fits (water-filling), the other groups' shares held."""
+    loads = dict.fromkeys(capacity, 0.0)
+    share: dict[frozenset[str], dict[str, float]] = {g: {} for g in work}
+    for _ in range(passes):
+        moved = 0.0
+        for group, effort in work.items():
+            old = share[group]
+            for name, x in old.items():
+                loads[name] -= x
+            new = _pour(effort, {n: (loads[n], capacity[n]) for n in group})
+            for name, x in new.items():
+                loads[name] += x
+            moved = max(moved, max((abs(new.get(n, 0.0) - old.get(n, 0.0)) for n in group),
+                                   default=0.0))
+            share[group] = new
+        if moved < tol:
+            break
+    return {n: loads[n] / capacity[n] for n in capacity}
+
+
+def _pour(effort: float, members: dict[str, tuple[float, float]]) -> dict[str, float]:
+    """Split `effort` over members (load, capacity) to raise the lowest of them to one
+    level r, where Σ max(0, r·capacity − load) = effort."""
+    order = sorted(members.items(), key=lambda kv: kv[1][0] / kv[1][1])
+    cap_sum = load_sum = 0.0
+    level = 0.0
+    for i, (_, (load, cap)) in enumerate(order):
+        cap_sum += cap
+        load_sum += load
+        level = (effort + load_sum) / cap_sum
+        nxt = order[i + 1][1] if i + 1 < len(order) else None
+        if nxt is None or level <= nxt[0] / nxt[1]:
+            break
+    return {n: max(0.0, level * cap - load) for n, (load, cap) in members.items()}

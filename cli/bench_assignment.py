@@ -9,7 +9,10 @@
    skill, role or authority violations, four-eyes violations, work given to someone away,
    tasks queued although someone could take them, reasons naming the wrong eligible
    people. All tasks stay open; at the end, the spread of load (open effort ÷ capacity,
-   max/min) among the people who competed for each task.
+   max/min) among the people who competed for each task, beside its floor: the same
+   spread for the most even split of the same work that any rule could reach
+   (assignment_workload.balanced_floor), so a spread the team's make-up forces is told
+   apart from one the rule causes.
 2. Inbox: with those open tasks and CLOSED closed ones added, the API's own inbox query
    for every approver, a session per query as a request has.
 
@@ -37,7 +40,14 @@ from sqlalchemy import Engine, create_engine, insert, text
 from sqlmodel import Session, SQLModel, col, select
 
 from activities.process import ProcessActivities
-from cli.assignment_workload import Case, competing, judge, make_approvers, make_case
+from cli.assignment_workload import (
+    Case,
+    balanced_floor,
+    competing,
+    judge,
+    make_approvers,
+    make_case,
+)
 from store.approvers import OPEN_STATUSES, open_loads
 from store.db import engine_for
 from store.models import Application, Task, TaskEvent, User
@@ -154,6 +164,7 @@ def bench_assignment(eng: Engine, users: list[User], tasks: int, seed: int, now:
     stats: Counter[str] = Counter()
     latencies: list[float] = []
     tiers: Counter[frozenset[str]] = Counter()
+    work: dict[frozenset[str], float] = {}  # the effort each group competed for
     chosen: list[str | None] = []
     progress = Progress(f"assigning on {label}", tasks)
     for n in range(tasks):
@@ -184,23 +195,35 @@ def bench_assignment(eng: Engine, users: list[User], tasks: int, seed: int, now:
             stats["four_eyes"] += verdict.four_eyes
             stats["away"] += verdict.away
             stats["higher_role"] += role not in by_name[got.assignee].role_list
-            tiers[frozenset(u.username for u in tier)] += 1
+            group = frozenset(u.username for u in tier)
+            tiers[group] += 1
+            work[group] = work.get(group, 0.0) + effort
         progress(n + 1)
     with Session(eng) as s:
         loads = open_loads(s)
     ratio = {u.username: loads[u.username].effort / u.capacity if u.username in loads else 0.0
              for u in users}
-    spreads: list[float] = []
-    for group, count in tiers.items():
-        lo, hi = min(ratio[u] for u in group), max(ratio[u] for u in group)
-        spreads += [hi / lo if lo > 0 else float("inf")] * count
+    floor = balanced_floor(work, {u.username: float(u.capacity) for u in users})
+    spreads, floors = _spreads(tiers, ratio), _spreads(tiers, floor)
     ms = [x * 1000 for x in latencies]
     return {"tasks": tasks, "approvers": len(users),
             "away": sum(1 for u in users if u.delegate), "stats": dict(stats),
             "spread_p50": _pct(spreads, 50), "spread_p99": _pct(spreads, 99),
             "spread_max": max(spreads, default=0.0),
+            "floor_p50": _pct(floors, 50), "floor_p99": _pct(floors, 99),
+            "floor_within_goal": sum(x <= SPREAD_GOAL for x in floors) / max(len(floors), 1),
+            "over_floor_p99": _pct([a / b for a, b in zip(spreads, floors, strict=True)], 99),
             "spread_within_goal": sum(x <= SPREAD_GOAL for x in spreads) / max(len(spreads), 1),
             "assign_p50_ms": _pct(ms, 50), "assign_p99_ms": _pct(ms, 99), "chosen": chosen}
+
+
+def _spreads(tiers: Counter[frozenset[str]], ratio: dict[str, float]) -> list[float]:
+    """Per task: max/min of effort÷capacity among the people who competed for it."""
+    out: list[float] = []
+    for group, count in tiers.items():
+        lo, hi = min(ratio[u] for u in group), max(ratio[u] for u in group)
+        out += [hi / lo if lo > 0 else float("inf")] * count
+    return out
 
 
 def _fill_closed(eng: Engine, users: list[User], closed_n: int, seed: int, label: str) -> None:
@@ -332,6 +355,11 @@ def report(results: dict[str, Result]) -> list[str]:
             f"p50 {r['spread_p50']:.3f}, p99 {r['spread_p99']:.3f}, max {r['spread_max']:.3f}, "
             f"{r['spread_within_goal']:.1%} of tasks within goal   "
             f"(goal ≤ {SPREAD_GOAL}: p99 {_goal(r['spread_p99'], SPREAD_GOAL)})",
+            f"  the floor for this team and these tasks (the most even split any rule "
+            f"could reach, tasks divisible): p50 {r['floor_p50']:.3f}, p99 "
+            f"{r['floor_p99']:.3f}, {r['floor_within_goal']:.1%} of tasks within goal "
+            f"({_reachable(r['floor_p99'])}); "
+            f"the rule over the floor, per task: p99 {r['over_floor_p99']:.3f}×",
             f"assignment latency (the activity: read, choose, write)  p50 "
             f"{r['assign_p50_ms']:.2f} ms, p99 {r['assign_p99_ms']:.2f} ms",
             f"inbox query, {r['open']} open + {r['closed']} closed tasks, {r['queries']} "
@@ -344,6 +372,12 @@ def report(results: dict[str, Result]) -> list[str]:
         same = len({tuple(r["chosen"]) for r in results.values()}) == 1
         lines.append(f"same choices on every database: {'yes' if same else 'NO'}")
     return lines
+
+
+def _reachable(floor_p99: float) -> str:
+    if floor_p99 > SPREAD_GOAL:
+        return "so no rule can meet the goal with this team"
+    return "the goal is within reach"
 
 
 def passed(results: dict[str, Result]) -> bool:
