@@ -4,6 +4,7 @@ retried or replayed activity never writes twice."""
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import hashlib
 import json
@@ -72,20 +73,36 @@ def _iso_duration(value: str) -> dt.timedelta:
     return dt.timedelta(days=d, hours=h, minutes=mi, seconds=s)
 
 
+_DEFINITIONS_KEPT = 256  # versions in use at once are far fewer
+
+
 class ProcessActivities:
     def __init__(self, sessions: SessionFactory) -> None:
         self._sessions = sessions
+        self._definitions: dict[str, LoadDefinitionResult] = {}
 
     # -- definitions ---------------------------------------------------------------------
 
     @activity.defn(name="load_definition")
-    def load_definition(self, inp: LoadDefinitionInput) -> LoadDefinitionResult:
+    async def load_definition(self, inp: LoadDefinitionInput) -> LoadDefinitionResult:
+        """A deployed definition's documents by their sha256. Rows are content-addressed
+        and never change, so each is read once per worker and then served from memory,
+        on the event loop, without a hop to the activity thread pool."""
+        hit = self._definitions.get(inp.sha256)
+        if hit is None:
+            hit = await asyncio.to_thread(self._read_definition, inp.sha256)
+            if len(self._definitions) >= _DEFINITIONS_KEPT:  # the oldest goes first
+                del self._definitions[next(iter(self._definitions))]
+            self._definitions[inp.sha256] = hit
+        return hit
+
+    def _read_definition(self, sha256: str) -> LoadDefinitionResult:
         with self._sessions() as s:
             row = s.exec(
-                select(ProcessDefinition).where(ProcessDefinition.sha256 == inp.sha256)
+                select(ProcessDefinition).where(ProcessDefinition.sha256 == sha256)
             ).first()
             if row is None:
-                raise ApplicationError(f"no deployed definition with sha256 {inp.sha256}",
+                raise ApplicationError(f"no deployed definition with sha256 {sha256}",
                                        type="UnknownDefinition", non_retryable=True)
             return LoadDefinitionResult(row.sha256, row.executable_xml, json.loads(row.dmn_xml))
 
