@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, event
-from sqlmodel import Session, SQLModel, create_engine
+from sqlmodel import Session, create_engine
 
 from store import models  # noqa: F401  (registers the tables)
 
@@ -33,8 +33,11 @@ def engine_for(url: str) -> Engine:
 
 
 def init_db(url: str) -> Engine:
+    """The database at `url`, its schema brought to the newest version (store/migrate.py)."""
+    from store.migrate import migrate
+
     eng = engine_for(url)
-    SQLModel.metadata.create_all(eng)
+    migrate(eng)
     return eng
 
 
