@@ -79,6 +79,7 @@ class ProcessInstance:
         self._ready: list[Any] | None = None
         self.steps: list[CompletedStep] = []
         self._held: dict[tuple[str, int], _timers.Held] = {}
+        self._released = False
         engine = RestrictedScriptEngine(process.allow_scripts)
         with _clock.use(clock):
             try:
@@ -259,7 +260,25 @@ class ProcessInstance:
                             dict(getattr(spec, "loanflow", {}) or {}), is_error))
         return out
 
+    def release(self) -> None:
+        """Let go of Spiff's task tree once the process is over. Its tasks and its
+        workflows point at one another, so otherwise only Python's cycle collector frees
+        them, and a worker holds many. The steps taken stay; nothing is current any more,
+        and the instance can no longer be stepped."""
+        if not self.is_completed():
+            raise EngineError("process", "an instance is released only once it has ended")
+        top = self.workflow
+        for wf in [top, *top.subprocesses.values()]:
+            wf.tasks.clear()
+            wf.last_task = None
+        top.subprocesses.clear()
+        top.task_tree = None
+        top.event_manager = None  # it points back at the workflow
+        self._released = True
+
     def current_elements(self) -> list[str]:
+        if self._released:
+            return []
         out = []
         for t in tree.walk(self.workflow.task_tree,
                            TaskState.READY | TaskState.WAITING | TaskState.STARTED):

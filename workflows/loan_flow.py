@@ -102,6 +102,7 @@ class LoanProcess(UserTasks):
         result = await self._conclude(self._instance)
         # Let the decision that ended the process answer its caller before we close.
         await workflow.wait_condition(workflow.all_handlers_finished)
+        self._current().release()  # the worker keeps no dead task trees for the collector
         return result
 
     def _current(self) -> engine.ProcessInstance:
