@@ -121,6 +121,8 @@ class ProcessInstance:
         return self._occurrence_of[task.id]
 
     def _ready_manual(self) -> list[Any]:
+        if self._released:
+            return []
         if self._ready is None:
             ready = tree.walk(self.workflow.task_tree, TaskState.READY, manual=True)
             self._ready = [t for t in ready if getattr(t.task_spec, "bpmn_id", None)]

@@ -30,6 +30,9 @@ def test_a_released_instance_frees_its_tasks_without_the_cycle_collector():
         inst.release()
         assert all(t() is None for t in tasks)  # freed by reference counting alone
         assert inst.current_elements() == []
+        # What a late signal, update or query asks of it still has an answer.
+        assert inst.is_completed() and inst.ready_user_tasks() == []
+        assert not inst.is_ready("review", 1)
         assert [s.element_id for s in inst.steps if s.element_id == "end"] == ["end"]
         del inst
         assert workflow() is None
