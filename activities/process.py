@@ -104,7 +104,8 @@ class ProcessActivities:
             if row is None:
                 raise ApplicationError(f"no deployed definition with sha256 {sha256}",
                                        type="UnknownDefinition", non_retryable=True)
-            return LoadDefinitionResult(row.sha256, row.executable_xml, json.loads(row.dmn_xml))
+            return LoadDefinitionResult.pack(row.sha256, row.executable_xml,
+                                             json.loads(row.dmn_xml))
 
     # -- inbox ---------------------------------------------------------------------------
 

@@ -91,7 +91,10 @@ def compiled(
         hit = _cache.get(key)
     if hit is not None:
         return hit
-    bpmn_xml, dmn_xml = load()
+    try:
+        bpmn_xml, dmn_xml = load()
+    except ValueError as err:  # documents that cannot be read back (a damaged history)
+        raise DefinitionError([("document", str(err))]) from None
     proc = compile_definition(bpmn_xml, dmn_xml, process_id, allow_scripts)
     if proc.sha256 != sha256:
         raise DefinitionError([("document", f"content hash {proc.sha256} != pinned {sha256}")])

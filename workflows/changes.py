@@ -44,7 +44,11 @@ class WorkflowClock:
         return workflow.now()
 
     def uuid4(self) -> uuid.UUID:
-        return workflow.uuid4()
+        # The value workflow.uuid4() gives (the same draw from the workflow's seeded
+        # random, made a version-4 UUID), built from the integer: the bytes path asserts
+        # with isinstance, which inside the sandbox is a chain of Python calls, and Spiff
+        # asks for an id for every task it creates.
+        return uuid.UUID(int=workflow.random().getrandbits(128), version=4)
 
 
 class InstanceChanges:
@@ -127,7 +131,7 @@ class InstanceChanges:
         try:
             self._validate_migration(req)  # again: the instance may have moved meanwhile
             process = engine.compiled(req.definition.sha256,
-                                      lambda: (loaded.bpmn_xml, loaded.dmn_xml),
+                                      loaded.documents,
                                       req.definition.process_id)
             new = redrive(process, self._start_data, WorkflowClock(), self._journal,
                           self._current())

@@ -194,7 +194,8 @@ class _Reader:
         [loaded] = await self.converter.decode(list(details["result"].payloads),
                                                [LoadDefinitionResult])
         if isinstance(loaded, LoadDefinitionResult):
-            self.journal.definition = (loaded.bpmn_xml, tuple(loaded.dmn_xml))
+            bpmn_xml, dmn_xml = loaded.documents()
+            self.journal.definition = (bpmn_xml, tuple(dmn_xml))
 
     async def _update(self, event: HistoryEvent) -> None:
         attrs = event.workflow_execution_update_accepted_event_attributes

@@ -81,7 +81,7 @@ class LoanProcess(UserTasks):
         )
         try:
             process = engine.compiled(
-                ref.sha256, lambda: (loaded.bpmn_xml, loaded.dmn_xml), ref.process_id,
+                ref.sha256, loaded.documents, ref.process_id,
                 allow_scripts=bool(inp.data.get("_allow_scripts")),
             )
             data = {k: v for k, v in inp.data.items() if not k.startswith("_")}

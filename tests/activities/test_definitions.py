@@ -3,6 +3,9 @@ once per worker; an unknown sha256 fails for good, and is not remembered as miss
 
 from __future__ import annotations
 
+import base64
+import zlib
+
 import pytest
 from sqlmodel import select
 from temporalio.exceptions import ApplicationError
@@ -12,7 +15,7 @@ from activities.process import ProcessActivities
 from store.db import init_db, session_factory
 from store.definitions import deploy_shipped, latest_for_loan_type
 from store.models import ProcessDefinition
-from workflows.types import LoadDefinitionInput
+from workflows.types import LoadDefinitionInput, LoadDefinitionResult
 
 
 async def test_a_definition_is_read_once_then_served_from_memory(db_url: str) -> None:
@@ -24,8 +27,12 @@ async def test_a_definition_is_read_once_then_served_from_memory(db_url: str) ->
         sha, xml = d.sha256, d.executable_xml
     process, env = ProcessActivities(sessions), ActivityEnvironment()
     first = await env.run(process.load_definition, LoadDefinitionInput(sha))
-    assert (first.sha256, first.bpmn_xml) == (sha, xml)
-    assert len(first.dmn_xml) == 1 and 'id="approval_route"' in first.dmn_xml[0]
+    bpmn_xml, dmn_xml = first.documents()
+    assert (first.sha256, bpmn_xml) == (sha, xml)
+    assert len(dmn_xml) == 1 and 'id="approval_route"' in dmn_xml[0]
+    # What goes into every run's history is the documents compressed, not their text.
+    assert first.bpmn_xml == "" and first.dmn_xml == []
+    assert len(first.packed) * 3 < len(xml) + len(dmn_xml[0])
     # The row is content-addressed: what was read stays right even if the row went away.
     with sessions() as s:
         s.delete(s.exec(select(ProcessDefinition).where(ProcessDefinition.sha256 == sha)).one())
@@ -55,3 +62,17 @@ async def test_an_unknown_definition_is_looked_up_again_once_deployed(sqlite_url
         s.add(ProcessDefinition(**kept))
         s.commit()
     assert (await env.run(process.load_definition, LoadDefinitionInput(sha))).sha256 == sha
+
+
+def test_documents_read_back_packed_or_plain_as_older_histories_keep_them() -> None:
+    bpmn_xml, dmn_xml = "<definitions>\u00e9</definitions>", ["<dmn/>", "<dmn2/>"]
+    packed = LoadDefinitionResult.pack("ab" * 32, bpmn_xml, dmn_xml)
+    assert packed.documents() == (bpmn_xml, dmn_xml)
+    assert LoadDefinitionResult("ab" * 32, bpmn_xml, dmn_xml).documents() == (bpmn_xml, dmn_xml)
+
+
+@pytest.mark.parametrize("packed", ["not base64!", base64.b64encode(b"plain").decode(),
+                                    base64.b64encode(zlib.compress(b'{"a": 1}')).decode()])
+def test_damaged_packed_documents_are_named_not_guessed(packed: str) -> None:
+    with pytest.raises(ValueError, match=r"definition abababababab: .*packed documents"):
+        LoadDefinitionResult("ab" * 32, packed=packed).documents()

@@ -11,16 +11,19 @@ from temporalio import workflow
 from temporalio.client import WorkflowHistory
 from temporalio.worker import Replayer, UnsandboxedWorkflowRunner
 
+from bpmn.engine import definition_sha256
 from core.codec import data_converter, parse_keys
 from runtime.worker import workflow_runner
 from store.definitions import DIAGRAMS, SHIPPED, executable_bundle
 from tests.conftest import TEST_KEY
 from workflows.loan_process import LoanProcessWorkflow
-from workflows.types import LoanProcessInput
+from workflows.types import LoadDefinitionResult, LoanProcessInput
 
 HISTORIES = sorted((Path(__file__).resolve().parent.parent / "fixtures" / "histories")
                    .glob("*.json"))
 CONVERTER = data_converter(*parse_keys(TEST_KEY))
+# Histories recorded by earlier versions, kept to show that those runs still replay.
+OLDER = ("plain-definition_", "previous-table_")
 
 
 def load(path: Path) -> WorkflowHistory:
@@ -52,6 +55,42 @@ async def test_every_shipped_diagram_version_has_recorded_histories() -> None:
         _, _, sha = executable_bundle((DIAGRAMS / bpmn_file).read_bytes(),
                                       [(DIAGRAMS / d).read_bytes() for d in dmn_files])
         assert sha in recorded, f"{bpmn_file} changed: run `python -m tools.record_histories`"
+
+
+async def loaded_definition(path: Path) -> LoadDefinitionResult:
+    """What the run's load_definition local activity returned, from its marker."""
+    for event in load(path).events:
+        details = event.marker_recorded_event_attributes.details
+        if "data" not in details or "result" not in details:
+            continue
+        [meta] = await CONVERTER.decode(list(details["data"].payloads), [dict])
+        if meta.get("activity_type") == "load_definition":
+            [loaded] = await CONVERTER.decode(list(details["result"].payloads),
+                                              [LoadDefinitionResult])
+            assert isinstance(loaded, LoadDefinitionResult)
+            return loaded
+    raise AssertionError(f"{path.name}: no load_definition marker")
+
+
+async def test_histories_keep_the_definition_compressed_and_older_plain_ones_still_replay(
+) -> None:
+    """Runs keep the diagram they ran in their history. Since it is kept compressed, a
+    history holds a fifth of the text; the histories recorded before that (plain text)
+    are kept, and replay above like the others."""
+    kinds: dict[str, list[int]] = {"packed": [], "plain": []}
+    for path in HISTORIES:
+        loaded = await loaded_definition(path)
+        bpmn_xml, dmn_xml = loaded.documents()
+        assert definition_sha256(bpmn_xml, dmn_xml) == await pinned_sha(path), path.name
+        if loaded.packed:
+            assert not loaded.bpmn_xml and not loaded.dmn_xml
+            kinds["packed"].append(len(loaded.packed))
+        else:
+            assert path.stem.startswith(OLDER), \
+                f"{path.name} keeps its definition uncompressed: record it again"
+            kinds["plain"].append(len(bpmn_xml) + sum(map(len, dmn_xml)))
+    assert kinds["packed"] and kinds["plain"]
+    assert max(kinds["packed"]) * 4 < min(kinds["plain"])
 
 
 @workflow.defn(name="LoanProcessWorkflow")
