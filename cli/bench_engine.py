@@ -14,6 +14,7 @@ import json
 import os
 import statistics
 import tempfile
+import threading
 import time
 import uuid
 from dataclasses import dataclass
@@ -106,15 +107,15 @@ class _Timed(WorkflowInstance):
     (and the engine in it) takes on the thread that runs it, apart from the activities,
     the SDK's payload handling and the client sharing the process."""
 
-    def __init__(self, inner: WorkflowInstance, cpu: dict[str, float], kind: str) -> None:
-        self._inner, self._cpu, self._kind = inner, cpu, kind
+    def __init__(self, inner: WorkflowInstance, runner: _TimingRunner, kind: str) -> None:
+        self._inner, self._runner, self._kind = inner, runner, kind
 
     def activate(self, act: WorkflowActivation) -> WorkflowActivationCompletion:
         t0 = time.thread_time()
         try:
             return self._inner.activate(act)
         finally:
-            self._cpu[self._kind] = self._cpu.get(self._kind, 0.0) + time.thread_time() - t0
+            self._runner.add(self._kind, time.thread_time() - t0)
 
     def get_serialization_context(self, command_info: Any) -> Any:
         return self._inner.get_serialization_context(command_info)
@@ -134,12 +135,21 @@ class _TimingRunner(WorkflowRunner):
 
     def __init__(self, inner: WorkflowRunner) -> None:
         self.inner, self.cpu = inner, dict[str, float]()
+        self._lock = threading.Lock()  # activations run on several threads at once
+
+    def add(self, kind: str, seconds: float) -> None:
+        with self._lock:
+            self.cpu[kind] = self.cpu.get(kind, 0.0) + seconds
+
+    def spent(self, kind: str) -> float:
+        with self._lock:
+            return self.cpu.get(kind, 0.0)
 
     def prepare_workflow(self, defn: Any) -> None:
         self.inner.prepare_workflow(defn)
 
     def create_instance(self, det: WorkflowInstanceDetails) -> WorkflowInstance:
-        return _Timed(self.inner.create_instance(det), self.cpu, det.defn.name or "")
+        return _Timed(self.inner.create_instance(det), self, det.defn.name or "")
 
     def set_worker_level_failure_exception_types(self, types: Any) -> None:
         self.inner.set_worker_level_failure_exception_types(types)
@@ -182,7 +192,7 @@ async def _batch(client: Client, settings: Settings, kind: str, apps: list[dict[
             latencies.append(time.perf_counter() - t0)
 
     def activations() -> float:
-        return timing.cpu.get(kind, 0.0) if timing is not None else 0.0
+        return timing.spent(kind) if timing is not None else 0.0
 
     cpu0, srv0, t0 = time.process_time(), _process_cpu(server_pid), time.perf_counter()
     wf0 = activations()

@@ -1,0 +1,61 @@
+"""`loanflow bench engine`'s measuring parts: the runner wrapper that times each
+workflow's activations, and the other process's CPU read from /proc."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+from temporalio.client import Client
+
+from activities.bundle import process_activities
+from cli.bench_engine import _process_cpu, _TimingRunner
+from core.temporal import converter_for
+from runtime.worker import build_worker, workflow_runner
+from store.db import session_factory
+from tests.conftest import make_settings
+from tests.support import create_application, prepare_db, sample_application
+from tests.workflows.fakes import FAKE_OUTSIDE
+from workflows.types import LoanProcessResult
+
+
+async def test_activation_cpu_is_timed_per_workflow_type_and_runs_change_nothing(
+        tmp_path, sqlite_url, temporal_address, running_worker) -> None:
+    settings = make_settings(tmp_path, sqlite_url, temporal_address)
+    prepare_db(settings)
+    client = await Client.connect(temporal_address, data_converter=converter_for(settings))
+    acts = [*process_activities(session_factory(settings.db_url)), *FAKE_OUTSIDE]
+    timing = _TimingRunner(workflow_runner())
+    await running_worker(build_worker(client, settings, acts, runner=timing))
+    wf_id, inp = create_application(settings, sample_application(amount=10_000))
+    bpmn = await client.execute_workflow("LoanProcessWorkflow", inp, id=wf_id,
+                                         task_queue=settings.task_queue,
+                                         result_type=LoanProcessResult)
+    assert bpmn.status == "approved"
+    after_bpmn = dict(timing.cpu)
+    assert set(after_bpmn) == {"LoanProcessWorkflow"} and after_bpmn["LoanProcessWorkflow"] > 0
+    native = await client.execute_workflow("NativeLoanWorkflow", inp, id=f"native-{wf_id}",
+                                           task_queue=settings.task_queue,
+                                           result_type=LoanProcessResult)
+    assert native.status == "approved"
+    assert timing.spent("NativeLoanWorkflow") > 0
+    # The BPMN workflow's account did not move while only the native one ran.
+    assert timing.spent("LoanProcessWorkflow") == after_bpmn["LoanProcessWorkflow"]
+
+
+def test_another_processes_cpu_comes_from_proc() -> None:
+    busy = subprocess.Popen([sys.executable, "-c",
+                             "import time; sum(i * i for i in range(3_000_000)); "
+                             "print(flush=True); time.sleep(30)"],
+                            stdout=subprocess.PIPE)
+    try:
+        assert busy.stdout is not None
+        busy.stdout.readline()  # its work is done, and it is still there
+        assert _process_cpu(busy.pid) > 0.05
+    finally:
+        busy.kill()
+        busy.wait()
+    assert _process_cpu(busy.pid) == 0.0  # gone
+    assert _process_cpu(None) == 0.0
+    assert _process_cpu(os.getpid()) > 0
