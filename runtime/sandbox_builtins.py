@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import builtins
 import sys
+import types
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -30,11 +31,11 @@ def original(name: str) -> Callable[..., Any]:
     """The interpreter's own builtin, even while a sandbox has swapped it out (the
     sandbox's wrapper keeps the function it replaced as `orig`)."""
     fn: Any = getattr(builtins, name)
-    while type(fn).__name__ != "builtin_function_or_method" and hasattr(fn, "orig"):
+    while not isinstance(fn, types.BuiltinFunctionType) and hasattr(fn, "orig"):
         fn = fn.orig
-    if type(fn).__name__ != "builtin_function_or_method":
+    if not isinstance(fn, types.BuiltinFunctionType):
         raise RuntimeError(f"cannot find the interpreter's own {name}: found {fn!r}")
-    return fn  # type: ignore[no-any-return]
+    return fn
 
 
 def use_real_builtins(packages: Iterable[str]) -> list[str]:

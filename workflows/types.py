@@ -136,7 +136,8 @@ class LoadDefinitionResult:
         if not self.packed:
             return self.bpmn_xml, list(self.dmn_xml)
         try:
-            bpmn_xml, dmn_xml = json.loads(zlib.decompress(base64.b64decode(self.packed)))
+            bpmn_xml, dmn_xml = json.loads(zlib.decompress(
+                base64.b64decode(self.packed, validate=True)))
         except (ValueError, TypeError, zlib.error) as err:
             raise ValueError(f"definition {self.sha256[:12]}: unreadable packed documents"
                              f" ({err})") from None

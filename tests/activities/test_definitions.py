@@ -12,6 +12,7 @@ from temporalio.exceptions import ApplicationError
 from temporalio.testing import ActivityEnvironment
 
 from activities.process import ProcessActivities
+from bpmn.engine import DefinitionError, compiled
 from store.db import init_db, session_factory
 from store.definitions import deploy_shipped, latest_for_loan_type
 from store.models import ProcessDefinition
@@ -76,3 +77,11 @@ def test_documents_read_back_packed_or_plain_as_older_histories_keep_them() -> N
 def test_damaged_packed_documents_are_named_not_guessed(packed: str) -> None:
     with pytest.raises(ValueError, match=r"definition abababababab: .*packed documents"):
         LoadDefinitionResult("ab" * 32, packed=packed).documents()
+
+
+def test_a_damaged_packed_definition_is_a_definition_error_when_compiled() -> None:
+    """What a workflow turns into a non-retryable DiagramError/DefinitionError, rather
+    than a workflow task failing over and over."""
+    damaged = LoadDefinitionResult("cd" * 32, packed=base64.b64encode(b"not zlib").decode())
+    with pytest.raises(DefinitionError, match="definition cdcdcdcdcdcd: unreadable"):
+        compiled(damaged.sha256, damaged.documents, "loan_personal")
