@@ -23,8 +23,8 @@ from SpiffWorkflow.bpmn.specs.mixins.user_task import UserTask as UserTaskMixin
 from SpiffWorkflow.util.task import TaskState
 
 from bpmn import clock as _clock
+from bpmn import spiff_tuning, tree
 from bpmn import timers as _timers
-from bpmn import tree
 from bpmn.compile_checks import DefinitionError as DefinitionError
 from bpmn.compile_checks import executable_process_ids as executable_process_ids
 from bpmn.compiling import CompiledProcess as CompiledProcess
@@ -39,6 +39,7 @@ from bpmn.steps import CompletedStep as CompletedStep
 from bpmn.steps import is_element, new_steps
 
 _clock.install()
+spiff_tuning.install()
 # Spiff walks its task tree recursively: a chain of a few hundred sequential elements
 # overflows the default limit (RecursionError). Diagrams are capped in size at deploy.
 if sys.getrecursionlimit() < 20_000:

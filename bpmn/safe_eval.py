@@ -183,8 +183,10 @@ class Interpreter:
 
     def __init__(self, context: dict[str, Any], functions: Mapping[str, Callable[..., Any]]):
         self.context = context
-        namespace = self._namespace  # one bound method, so the identity check in _Call holds
-        self.functions = {**functions, **dict.fromkeys(NAMESPACE_FUNCTIONS, namespace)}
+        self.functions = functions
+        # vars(), locals() and globals() all name this one bound method, so the identity
+        # check in _Call holds (the helpers are not merged into a new dict per evaluation).
+        self.namespace = self._namespace
         self.steps = 0
 
     def _namespace(self) -> dict[str, Any]:
@@ -196,10 +198,10 @@ class Interpreter:
         self.steps += 1
         if self.steps > MAX_STEPS:
             raise ExpressionError(f"took more than {MAX_STEPS} steps (a loop that never ends?)")
-        method = getattr(self, "_" + type(node).__name__, None)
+        method = _DISPATCH.get(type(node))
         if method is None:
             raise ExpressionError(f"'{type(node).__name__}' is not allowed in a diagram")
-        return method(node)
+        return method(self, node)
 
     def run(self, module: ast.Module) -> None:
         self._block(module.body)
@@ -217,6 +219,8 @@ class Interpreter:
             return self.context[node.id]
         if node.id in SAFE_CONSTANTS:
             return SAFE_CONSTANTS[node.id]
+        if node.id in NAMESPACE_FUNCTIONS:
+            return self.namespace
         if node.id in self.functions:
             return self.functions[node.id]
         raise ExpressionError(f"unknown name '{node.id}'")
@@ -325,7 +329,7 @@ class Interpreter:
 
     def _Call(self, node: ast.Call) -> Any:
         func = self.eval(node.func)
-        if not _is_allowed_callable(func, self.functions):
+        if func is not self.namespace and not _is_allowed_callable(func, self.functions):
             raise ExpressionError("only the documented helper functions can be called")
         args: list[Any] = []
         for a in node.args:
@@ -437,7 +441,7 @@ class Interpreter:
 
     def _assign(self, target: ast.expr, value: Any) -> None:
         if isinstance(target, ast.Name):
-            if target.id in self.functions:
+            if target.id in self.functions or target.id in NAMESPACE_FUNCTIONS:
                 raise ExpressionError(f"'{target.id}' is a helper function and cannot be assigned")
             self.context[target.id] = value
         elif isinstance(target, ast.Tuple | ast.List):
@@ -462,6 +466,15 @@ class Interpreter:
             raise ExpressionError(f"cannot assign to '{type(target).__name__}'")
 
 
+# Node type -> the method that evaluates it: one dict lookup per node instead of building
+# the method's name and looking it up by getattr.
+_DISPATCH: dict[type, Callable[[Interpreter, Any], Any]] = {
+    getattr(ast, name[1:]): method
+    for name, method in vars(Interpreter).items()
+    if name[:1] == "_" and name[1:2].isupper() and isinstance(getattr(ast, name[1:], None), type)
+}
+
+
 class _Break(Exception):
     pass
 
@@ -475,7 +488,14 @@ def _as_load(node: ast.expr) -> ast.expr:
     return copy
 
 
+_SAFE_FUNCTION_IDS = frozenset(id(f) for f in SAFE_FUNCTIONS.values())
+
+
 def _is_allowed_callable(func: Any, functions: Mapping[str, Callable[..., Any]]) -> bool:
+    # The default helpers (held by SAFE_FUNCTIONS for the module's life, so their ids
+    # stay theirs) are found by one set lookup; other tables are searched by identity.
+    if functions is SAFE_FUNCTIONS and id(func) in _SAFE_FUNCTION_IDS:
+        return True
     if any(func is f for f in functions.values()):
         return True
     owner = getattr(func, "__self__", None)
@@ -516,6 +536,18 @@ def evaluate(
     """Evaluate an expression against read-only process data."""
     tree = parse_expression(source)
     return Interpreter(dict(context), functions).eval(tree)
+
+
+def evaluate_counted(
+    source: str, context: Mapping[str, Any], steps_before: int = 0
+) -> tuple[Any, int]:
+    """Evaluate with the default helpers, as if `steps_before` steps of the budget were
+    already spent; returns the value and the steps the whole evaluation counted."""
+    tree = parse_expression(source)
+    interp = Interpreter(dict(context), SAFE_FUNCTIONS)
+    interp.steps = steps_before
+    value = interp.eval(tree)
+    return value, interp.steps - steps_before
 
 
 def execute(
