@@ -1,6 +1,7 @@
 """Where SpiffWorkflow gets time and ids from.
 
-Spiff stamps `time.time()`, makes task ids with `uuid4()` and computes timer deadlines
+Spiff stamps `time.time()`, makes task ids with `uuid4()` (here `TaskId`s, see below)
+and computes timer deadlines
 from `datetime.now()`. Inside a Temporal workflow all three must come from the workflow
 (`workflow.time()`, `workflow.uuid4()`, `workflow.now()`) or replay diverges. Spiff is
 passed through the workflow sandbox, so its module globals are replaced once, here, by
@@ -20,19 +21,54 @@ from contextlib import contextmanager
 from datetime import UTC, datetime, tzinfo
 from typing import Protocol
 
+_VARIANT_CLEAR = ~(0xC000 << 48)
+_VARIANT_RFC4122 = 0x8000 << 48
+_VERSION_CLEAR = ~(0xF000 << 64)
+_VERSION_4 = 4 << 76
+
+
+class TaskId(int):
+    """A task id: the 128-bit integer of a version-4 UUID, kept as an int.
+
+    Spiff keys its task dicts by id and compares ids on every walk of the tree. `UUID`
+    hashes and compares in Python code (`__hash__` is `hash(self.int)`); an int does both
+    in C. The hash is the same as the UUID's, and so is the order, so dicts and sets of
+    ids iterate in the same order as they would with UUIDs. The text is the UUID's."""
+
+    __slots__ = ()
+
+    @property
+    def uuid(self) -> _uuid.UUID:
+        return _uuid.UUID(int=int(self))
+
+    @property
+    def hex(self) -> str:
+        return f"{int(self):032x}"
+
+    def __str__(self) -> str:
+        return str(self.uuid)
+
+    def __repr__(self) -> str:
+        return f"TaskId('{self}')"
+
+
+def task_id(bits: int) -> TaskId:
+    """The id `uuid.UUID(int=bits, version=4)` would be: variant and version bits set."""
+    return TaskId((bits & _VARIANT_CLEAR & _VERSION_CLEAR) | _VARIANT_RFC4122 | _VERSION_4)
+
 
 class Clock(Protocol):
     def now(self) -> datetime: ...
 
-    def uuid4(self) -> _uuid.UUID: ...
+    def uuid4(self) -> TaskId: ...
 
 
 class SystemClock:
     def now(self) -> datetime:
         return datetime.now(UTC)
 
-    def uuid4(self) -> _uuid.UUID:
-        return _uuid.uuid4()
+    def uuid4(self) -> TaskId:
+        return TaskId(_uuid.uuid4().int)
 
 
 _SYSTEM = SystemClock()
@@ -96,7 +132,7 @@ class _ClockDatetime(datetime):
         )
 
 
-def _uuid4() -> _uuid.UUID:
+def _uuid4() -> TaskId:
     return current().uuid4()
 
 

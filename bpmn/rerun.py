@@ -22,6 +22,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from bpmn import engine
+from bpmn.clock import TaskId
 from bpmn.registry import lookup
 
 UNDECIDABLE = "undecidable"
@@ -170,8 +171,8 @@ class ReplayClock:
     def move_to(self, moment: datetime) -> None:
         self._now = max(self._now, _aware(moment))
 
-    def uuid4(self) -> uuid.UUID:
-        return uuid.uuid4()
+    def uuid4(self) -> TaskId:
+        return TaskId(uuid.uuid4().int)
 
 
 def _aware(moment: datetime) -> datetime:

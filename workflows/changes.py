@@ -5,7 +5,6 @@ Temporal finds update handlers on base classes too."""
 
 from __future__ import annotations
 
-import uuid
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -15,6 +14,7 @@ from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from bpmn import engine
+    from bpmn.clock import TaskId, task_id
     from workflows.migration import Completion, MigrationRefused, check_movable, redrive
     from workflows.records import inputs_hash
     from workflows.types import (
@@ -43,12 +43,11 @@ class WorkflowClock:
     def now(self) -> datetime:
         return workflow.now()
 
-    def uuid4(self) -> uuid.UUID:
+    def uuid4(self) -> TaskId:
         # The value workflow.uuid4() gives (the same draw from the workflow's seeded
-        # random, made a version-4 UUID), built from the integer: the bytes path asserts
-        # with isinstance, which inside the sandbox is a chain of Python calls, and Spiff
-        # asks for an id for every task it creates.
-        return uuid.UUID(int=workflow.random().getrandbits(128), version=4)
+        # random, made a version-4 UUID), kept as its integer (bpmn.clock.TaskId): Spiff
+        # asks for an id for every task it creates and hashes ids on every walk.
+        return task_id(workflow.random().getrandbits(128))
 
 
 class InstanceChanges:
