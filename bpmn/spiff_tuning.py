@@ -1,8 +1,8 @@
-"""Three of SpiffWorkflow's hot spots, replaced by versions that give the same results.
+"""SpiffWorkflow's hot spots, replaced by versions that give the same results.
 
 A loan application is stepped inside a Temporal workflow activation, so the engine's CPU
 is the worker's CPU. Profiling one personal-loan application through the engine showed
-three places where Spiff does work whose result nobody reads, or does it again:
+places where Spiff does work whose result nobody reads, or does it again:
 
 - `TaskState.get_name` builds a dict of nine names on every call. The replacement reads
   a table that the original function filled for every value from 0 to 511 (all states and
@@ -11,6 +11,11 @@ three places where Spiff does work whose result nobody reads, or does it again:
   on every state change, and the `spiff.task` logger then drops it. The replacement
   builds them only when that logger is enabled for the level, and logs the same text with
   the same extras when it is.
+- `Workflow.collect_log_extras` lists every task id of the tree (a walk of the whole
+  tree) whenever the `spiff.workflow` logger's own level is below INFO, as it is when
+  unset, and its callers then log at INFO into a logger that drops the record. The
+  replacement leaves the list out when that logger is not enabled for INFO, and is the
+  original when it is.
 - `DMNEngine.decide` evaluates each rule entry as a new expression that repeats the
   input expression (`(amount) == (5000)`), so a table of R rules evaluates its inputs R
   times. The replacement evaluates each input expression at most once per decision and
@@ -39,6 +44,7 @@ from collections.abc import Callable
 from typing import Any
 
 import SpiffWorkflow.task as spiff_task
+import SpiffWorkflow.workflow as spiff_workflow
 from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
 from SpiffWorkflow.dmn.engine.DMNEngine import DMNEngine
 from SpiffWorkflow.dmn.specs.model import HitPolicy
@@ -51,6 +57,7 @@ from bpmn.script_env import RestrictedScriptEngine
 
 ORIGINAL_GET_NAME: Callable[[int], str] = TaskState.get_name
 ORIGINAL_SET_STATE: Callable[[Any, int], None] = spiff_task.Task._set_state
+ORIGINAL_WORKFLOW_EXTRAS: Callable[..., dict[str, Any]] = spiff_workflow.Workflow.collect_log_extras
 ORIGINAL_DECIDE: Callable[[Any, Any], list[Any]] = DMNEngine.decide
 
 _NAMES: tuple[str, ...] = tuple(ORIGINAL_GET_NAME(value) for value in range(512))
@@ -77,6 +84,16 @@ def set_state(self: Any, value: int) -> None:
             )
     elif logger.isEnabledFor(logging.DEBUG):
         logger.debug(f"State set to {TaskState.get_name(value)}", extra=self.collect_log_extras())
+
+
+def workflow_log_extras(self: Any, dct: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Spiff's `Workflow.collect_log_extras`; its callers all log at INFO."""
+    if spiff_workflow.logger.isEnabledFor(logging.INFO):
+        return ORIGINAL_WORKFLOW_EXTRAS(self, dct)
+    extra = dct or {}
+    extra.update({"workflow_spec": self.spec.name, "success": self.success,
+                  "completed": self.completed, "root": self.task_tree.id})
+    return extra
 
 
 # -- DMN ---------------------------------------------------------------------------------
@@ -253,5 +270,6 @@ def install() -> None:
         return
     TaskState.get_name = classmethod(get_name)  # type: ignore[assignment,method-assign]
     spiff_task.Task._set_state = set_state  # type: ignore[method-assign]
+    spiff_workflow.Workflow.collect_log_extras = workflow_log_extras  # type: ignore[method-assign]
     DMNEngine.decide = decide_once  # type: ignore[method-assign]
     _installed = True

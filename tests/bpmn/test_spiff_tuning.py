@@ -86,6 +86,41 @@ def test_nothing_is_built_when_the_logger_is_off(caplog, monkeypatch):
     assert calls
 
 
+def test_workflow_log_records_are_spiffs_and_the_task_list_is_built_only_for_them(
+        caplog, monkeypatch):
+    import SpiffWorkflow.workflow as spiff_workflow
+
+    body = ('<bpmn:startEvent id="start"/>' + script("s1", "x = 1") + '<bpmn:endEvent id="end"/>'
+            + flow("f1", "start", "s1") + flow("f2", "s1", "end"))
+
+    def records() -> list[tuple[str, Any, Any, int]]:
+        caplog.clear()
+        with caplog.at_level(logging.DEBUG, logger="spiff.workflow"):
+            run(diagram(body))
+        return [(r.getMessage(), r.workflow_spec, r.completed, len(r.tasks))
+                for r in caplog.records if r.name == "spiff.workflow"]
+
+    tuned = records()
+    monkeypatch.setattr(spiff_workflow.Workflow, "collect_log_extras",
+                        spiff_tuning.ORIGINAL_WORKFLOW_EXTRAS)
+    assert tuned == records()
+    assert [m for m, *_ in tuned] == ["Initialized workflow", "Workflow completed"]
+    monkeypatch.undo()
+    inst = run(diagram(body))
+    walks = []
+    real = spiff_workflow.Workflow.get_tasks
+    monkeypatch.setattr(spiff_workflow.Workflow, "get_tasks",
+                        lambda self, *a, **k: walks.append(1) or real(self, *a, **k))
+    with caplog.at_level(logging.WARNING, logger="spiff.workflow"):
+        quiet = inst.workflow.collect_log_extras()
+    assert walks == [] and "tasks" not in quiet
+    with caplog.at_level(logging.INFO, logger="spiff.workflow"):
+        assert inst.workflow.collect_log_extras() == \
+            spiff_tuning.ORIGINAL_WORKFLOW_EXTRAS(inst.workflow)
+    assert quiet == {k: v for k, v in spiff_tuning.ORIGINAL_WORKFLOW_EXTRAS(inst.workflow).items()
+                     if k != "tasks"}
+
+
 # -- DMN -----------------------------------------------------------------------------
 
 def _engines(xml: bytes) -> list[Any]:
