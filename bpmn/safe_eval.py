@@ -15,6 +15,7 @@ import functools
 import math
 import operator
 from collections.abc import Callable, Iterable, Iterator, Mapping
+from types import MappingProxyType
 from typing import Any
 
 MAX_STEPS = 200_000
@@ -38,7 +39,8 @@ def _bounded_range(*args: int) -> range:
     return r
 
 
-SAFE_FUNCTIONS: dict[str, Callable[..., Any]] = {
+# Read-only: the set of helpers is fixed for the process's life (see _SAFE_FUNCTION_IDS).
+SAFE_FUNCTIONS: Mapping[str, Callable[..., Any]] = MappingProxyType({
     "abs": abs,
     "all": all,
     "any": any,
@@ -62,7 +64,7 @@ SAFE_FUNCTIONS: dict[str, Callable[..., Any]] = {
     "ceil": math.ceil,
     # A diagram has no console: scripts may print, the output goes nowhere.
     "print": lambda *args, **kwargs: None,
-}
+})
 
 # `'x' in vars()` asks whether the data holds x: these return a copy of the names the
 # expression can see (the process data), never the interpreter's own globals.
@@ -492,8 +494,9 @@ _SAFE_FUNCTION_IDS = frozenset(id(f) for f in SAFE_FUNCTIONS.values())
 
 
 def _is_allowed_callable(func: Any, functions: Mapping[str, Callable[..., Any]]) -> bool:
-    # The default helpers (held by SAFE_FUNCTIONS for the module's life, so their ids
-    # stay theirs) are found by one set lookup; other tables are searched by identity.
+    # The default helpers (SAFE_FUNCTIONS is read-only and holds them for the module's
+    # life, so their ids stay theirs) are found by one set lookup; other tables are
+    # searched by identity.
     if functions is SAFE_FUNCTIONS and id(func) in _SAFE_FUNCTION_IDS:
         return True
     if any(func is f for f in functions.values()):

@@ -105,8 +105,8 @@ _MUTATING = ("append", "extend")
 
 _TRUE = ("true",)
 _SPIFF = ("spiff",)
-# ("question", entry text with dmninputexpr) or ("compare", expression text, input steps
-# replaced by the placeholder) or one of the two above.
+# ("question", the entry with dmninputexpr for '?'), ("compare", Spiff's expression with
+# dmninputexpr in the input's place), _TRUE (an empty entry) or _SPIFF (Spiff evaluates it).
 _EntryPlan = tuple[Any, ...]
 # A rule: for each input entry, (its input expression, the plan of each of its entries).
 _RulePlan = list[tuple[str, list[_EntryPlan]]]
@@ -155,6 +155,10 @@ def _entry_plan(script_engine: Any, input_expr: str, match: str | None) -> _Entr
     # replaced by one name: same operators, same grouping.
     rebuilt = _Substitute(copy.deepcopy(input_tree.body)).visit(copy.deepcopy(fast_tree))
     if ast.dump(rebuilt) != ast.dump(original_tree):
+        return _SPIFF
+    # vars() and its kin would see the placeholder among the data.
+    if any(isinstance(node, ast.Name) and node.id in safe_eval.NAMESPACE_FUNCTIONS
+           for node in ast.walk(fast_tree)):
         return _SPIFF
     return ("compare", fast)
 

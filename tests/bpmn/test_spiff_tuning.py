@@ -294,6 +294,15 @@ def test_the_step_budget_covers_the_input_as_spiffs_expression_does():
     assert _both(xml, {})[0] == _both(xml, {})[1] == ("rules", [1], {})
 
 
+def test_an_entry_that_reads_all_the_data_sees_only_the_data():
+    # `len(vars())` counts the names in the data; the input's value must not be one.
+    xml = _table(["x"], [["len(vars())"], ["&gt;= len(vars())"], ["? == len(vars()) - 1"]])
+    for data in ({"x": 1}, {"x": 2, "y": 0}, {"x": 3, "y": 0}):
+        tuned, original = _both(xml, data)
+        assert tuned == original, data
+    assert _both(xml, {"x": 1})[1] == ("rules", [1, 2, 3], {"x": 1})
+
+
 def test_unique_stops_at_the_first_match_and_collect_does_not():
     rows = [["&gt; 0"], ["&gt; 1"], ["&gt; 2"]]
     for policy, expected in (("UNIQUE", [1]), ("COLLECT", [1, 2, 3])):
