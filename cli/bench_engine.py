@@ -12,6 +12,7 @@ import argparse
 import asyncio
 import json
 import os
+import random
 import statistics
 import tempfile
 import threading
@@ -246,6 +247,31 @@ def _merge(rs: list[Run]) -> Run:
                sum(r.workflow_cpu for r in rs))
 
 
+def _ratios(pairs: list[tuple[Run, Run]]) -> tuple[float, float]:
+    """(throughput, CPU per application) of BPMN over native, the rounds pooled."""
+    bpmn = _merge([b for b, _ in pairs])
+    native = _merge([m for _, m in pairs])
+    cpu = (bpmn.cpu / len(bpmn.latencies)) / (native.cpu / len(native.latencies))
+    return bpmn.throughput / native.throughput, cpu
+
+
+def _intervals(pairs: list[tuple[Run, Run]], draws: int = 2000,
+               seed: int = 0) -> tuple[tuple[float, float], tuple[float, float]]:
+    """95% bootstrap intervals of the pooled ratios: rounds (a BPMN run and the native
+    run beside it) drawn with replacement. How far the figure could move on this machine
+    from noise alone; seeded, so a report reads the same twice."""
+    rng = random.Random(seed)
+    thr, cpu = [], []
+    for _ in range(draws):
+        t, c = _ratios([rng.choice(pairs) for _ in pairs])
+        thr.append(t)
+        cpu.append(c)
+    thr.sort()
+    cpu.sort()
+    lo, hi = int(0.025 * draws), min(int(0.975 * draws), draws - 1)
+    return (thr[lo], thr[hi]), (cpu[lo], cpu[hi])
+
+
 def _report(runs: dict[str, list[Run]]) -> None:
     bpmn, native = _merge(runs["LoanProcessWorkflow"]), _merge(runs["NativeLoanWorkflow"])
     print(f"\n{'':24s}{'apps':>6s}{'apps/s':>9s}{'p50 ms':>9s}{'p99 ms':>9s}{'CPU ms/app':>12s}"
@@ -266,6 +292,9 @@ def _report(runs: dict[str, list[Run]]) -> None:
         print(f"per round ({len(pairs)}): throughput {thr_r[0]:.2f}x .. {thr_r[-1]:.2f}x "
               f"(median {statistics.median(thr_r):.2f}x), CPU {cpu_r[0]:.2f}x .. "
               f"{cpu_r[-1]:.2f}x (median {statistics.median(cpu_r):.2f}x)")
+        (t_lo, t_hi), (c_lo, c_hi) = _intervals(pairs)
+        print(f"95% interval over rounds (bootstrap): throughput {t_lo:.2f}x .. {t_hi:.2f}x, "
+              f"CPU {c_lo:.2f}x .. {c_hi:.2f}x")
     p50 = statistics.median(bpmn.latencies) / statistics.median(native.latencies)
     print(f"latency p50 ratio: {p50:.2f}x")
     srv = (bpmn.server_cpu / len(bpmn.latencies)) / max(

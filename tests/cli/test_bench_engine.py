@@ -8,10 +8,11 @@ import os
 import subprocess
 import sys
 
+import pytest
 from temporalio.client import Client
 
 from activities.bundle import process_activities
-from cli.bench_engine import _process_cpu, _TimingRunner
+from cli.bench_engine import Run, _intervals, _process_cpu, _ratios, _TimingRunner
 from core.temporal import converter_for
 from runtime.worker import build_worker, workflow_runner
 from store.db import session_factory
@@ -73,3 +74,25 @@ def test_another_processes_cpu_comes_from_proc() -> None:
     assert _process_cpu(busy.pid) == 0.0  # gone
     assert _process_cpu(None) == 0.0
     assert _process_cpu(os.getpid()) > 0
+
+
+def _pair(bpmn_wall: float, native_wall: float, bpmn_cpu: float = 1.0,
+          native_cpu: float = 1.0) -> tuple[Run, Run]:
+    return (Run("LoanProcessWorkflow", [1.0] * 100, bpmn_wall, bpmn_cpu),
+            Run("NativeLoanWorkflow", [1.0] * 100, native_wall, native_cpu))
+
+
+def test_the_rounds_interval_brackets_the_pooled_ratio_and_narrows_with_agreement() -> None:
+    # 100 applications in 10 s against 9 s: throughput 0.9x in every round
+    same = [_pair(10.0, 9.0, 1.1, 1.0) for _ in range(8)]
+    (t_lo, t_hi), (c_lo, c_hi) = _intervals(same)
+    assert t_lo == t_hi == _ratios(same)[0] == pytest.approx(0.9)
+    assert c_lo == c_hi == _ratios(same)[1] == pytest.approx(1.1)
+    # rounds that disagree: the interval is wider, holds the pooled figure, and stays
+    # inside the rounds' own range
+    mixed = [_pair(10.0, w) for w in (8.0, 8.5, 9.0, 9.5, 10.0, 10.5, 9.0, 9.2)]
+    (lo, hi), _ = _intervals(mixed)
+    pooled = _ratios(mixed)[0]
+    per_round = [n.wall / b.wall for b, n in mixed]
+    assert min(per_round) <= lo < pooled < hi <= max(per_round)
+    assert _intervals(mixed) == _intervals(mixed)  # seeded: the same report twice
