@@ -189,6 +189,9 @@ class _Inputs:
     def __init__(self, data: dict[str, Any]) -> None:
         self.data = data
         self.values: dict[str, tuple[Any, int]] = {}
+        # The data with the placeholder beside it, for the entries; each evaluation works
+        # on its own copy (safe_eval copies its context), so one dict serves them all.
+        self.scope = dict(data)
 
     def value(self, input_expr: str) -> tuple[Any, int]:
         known = self.values.get(input_expr)
@@ -199,7 +202,7 @@ class _Inputs:
 
 def _fast(plan: _EntryPlan, input_expr: str, inputs: _Inputs) -> Any:
     value, steps = inputs.value(input_expr)
-    scope = dict(inputs.data)
+    scope = inputs.scope
     scope[_PLACEHOLDER] = value
     if plan[0] == "question":
         return safe_eval.evaluate_counted(plan[1], scope)[0]
@@ -227,11 +230,10 @@ def decide_once(self: Any, task: Any) -> list[Any]:
     if not isinstance(script_engine, RestrictedScriptEngine):
         return ORIGINAL_DECIDE(self, task)
     table = self.decision_table
-    cached = getattr(self, "_loanflow_plan", None)
-    if cached is None or cached[0] is not table or cached[1] != len(table.rules):
-        cached = (table, len(table.rules), _table_plan(table, script_engine))
-        self._loanflow_plan = cached
-    plans: list[_RulePlan] | None = cached[2]
+    # A parsed table does not change: its plan is made once, on first use.
+    if not hasattr(self, "_loanflow_plan"):
+        self._loanflow_plan = _table_plan(table, script_engine)
+    plans: list[_RulePlan] | None = self._loanflow_plan
     if plans is None:
         return ORIGINAL_DECIDE(self, task)
     unique = table.hit_policy == HitPolicy.UNIQUE.value
